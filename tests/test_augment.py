@@ -1,0 +1,72 @@
+import numpy as np
+
+from trackprop.train.augment import (
+    AffineBounds,
+    EllipseNoise,
+    JointAugment,
+    affine_about,
+    mask_box,
+    paint_ellipses,
+    virtual_previous_mask,
+    warp_mask,
+)
+
+
+def blob(size=(80, 100)):
+    mask = np.zeros(size, np.uint8)
+    mask[20:55, 30:75] = 1
+    mask[40:70, 45:60] = 1
+    return mask
+
+
+def iou(a, b):
+    return (a & b).sum() / max((a | b).sum(), 1)
+
+
+def test_identity_affine_leaves_mask_unchanged():
+    mask = blob()
+    identity = affine_about(np.array([50.0, 40.0]), rotation=0, scale=1, shear=0, shift=np.zeros(2))
+    assert np.array_equal(warp_mask(mask, identity), mask)
+    zero_bounds = AffineBounds(rotation=0, scale=0, shear=0, translation=0)
+    assert np.array_equal(virtual_previous_mask(mask, np.random.default_rng(0), zero_bounds), mask)
+
+
+def test_virtual_previous_mask_stays_within_its_bounds(rng):
+    mask = blob()
+    overlaps = [
+        iou(virtual_previous_mask(mask, rng).astype(bool), mask.astype(bool)) for _ in range(50)
+    ]
+    assert min(overlaps) > 0.3  # bounded perturbation: never unrelated to the object
+    assert max(overlaps) < 0.999  # but a real perturbation
+    big = AffineBounds(rotation=0, scale=0, shear=0, translation=0.5)
+    moved = [mask_box(virtual_previous_mask(mask, rng, big)) for _ in range(20)]
+    assert max(abs(b[0] - 30) for b in moved) > 5
+
+
+def test_foreground_ellipses_only_add_and_background_only_remove(rng):
+    noise = EllipseNoise(count=(3, 6))
+    for _ in range(30):
+        mask = blob()
+        added = paint_ellipses(mask, rng, noise, mode="foreground")
+        removed = paint_ellipses(mask, rng, noise, mode="background")
+        assert np.all(added >= mask) and added.sum() > mask.sum()
+        assert np.all(removed <= mask) and removed.sum() < mask.sum()
+
+
+def test_ellipse_noise_on_an_empty_mask_is_empty(rng):
+    assert paint_ellipses(np.zeros((10, 10), np.uint8), rng).sum() == 0
+    assert virtual_previous_mask(np.zeros((10, 10), np.uint8), rng).sum() == 0
+
+
+def test_joint_augment_moves_image_mask_and_box_together(rng):
+    mask = blob()
+    image = np.dstack([mask * 200] * 3).astype(np.uint8)
+    for _ in range(20):
+        augment = JointAugment.draw(rng, mask.shape, gain=0, bias=0)
+        warped_mask = augment.mask(mask)
+        warped_image = augment.image(image)
+        # The image and the mask went through the same geometry.
+        assert iou(warped_image[..., 0] > 100, warped_mask.astype(bool)) > 0.9
+        # The transformed box contains the transformed mask.
+        box, inner = augment.box(mask_box(mask)), mask_box(warped_mask)
+        assert np.all(inner[:2] >= box[:2] - 1) and np.all(inner[2:] <= box[2:] + 1)

@@ -1,0 +1,23 @@
+import subprocess
+import sys
+
+from trackprop.cli import main
+
+
+def test_help_lists_the_subcommands():
+    result = subprocess.run(
+        [sys.executable, "-m", "trackprop.cli", "--help"], capture_output=True, text=True
+    )
+    assert result.returncode == 0
+    for command in ("demo", "data"):
+        assert command in result.stdout
+
+
+def test_bad_input_is_one_line_on_stderr(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TRACKPROP_CACHE", str(tmp_path / "cache"))
+    assert main(["data", "synth", "--out", str(tmp_path / "out"), "--videos", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "run 'trackprop data fetch' first" in err
+    assert main(["data", "preview", str(tmp_path), "--out", str(tmp_path / "s.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "is this a DAVIS root?" in err

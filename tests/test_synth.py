@@ -1,0 +1,124 @@
+import json
+
+import numpy as np
+import pytest
+
+from trackprop.data.builtin import builtin_pool
+from trackprop.data.davis import DavisRoot
+from trackprop.data.sources import flat_fraction, load_manifest, split_of
+from trackprop.data.synth import ImagePool, SynthConfig, pool_from_manifest, synthesize
+from trackprop.data.synth_motion import CameraPath, LayerPath
+from trackprop.data.synth_render import Layer, render_layers
+from trackprop.errors import TrackpropError
+
+SMALL = SynthConfig(frames=14, height=96, width=160, min_objects=2, max_objects=2)
+
+
+def square(colour, side=20):
+    rgba = np.zeros((side, side, 4), np.uint8)
+    rgba[..., :3] = colour
+    rgba[..., 3] = 255
+    return rgba
+
+
+def fixed_path(frames, x, depth):
+    return LayerPath(
+        center=np.tile([x, 30.0], (frames, 1)),
+        scale=np.ones(frames),
+        angle=np.zeros(frames),
+        depth=np.asarray(depth, float),
+        elastic=0.0,
+        flip=False,
+    )
+
+
+def test_labels_follow_the_depth_order_when_it_changes():
+    frames = 2
+    still = CameraPath(center=np.tile([40.0, 30.0], (frames, 1)), zoom=np.ones(frames))
+    red = Layer(square((255, 0, 0)), fixed_path(frames, 35, [0, 1]), label=1)
+    blue = Layer(square((0, 0, 255)), fixed_path(frames, 45, [1, 0]), label=2)
+    distractor = Layer(square((0, 255, 0), side=6), fixed_path(frames, 40, [5, 5]), label=0)
+    background = np.zeros((60, 80, 3), np.float32)
+    for t, front in [(0, 2), (1, 1)]:
+        image, labels = render_layers(background, [red, blue, distractor], still, t)
+        assert labels[30, 30] == 1 and labels[30, 50] == 2  # only one layer there
+        assert labels[22, 40] == front  # the overlap belongs to the nearer layer
+        assert labels[30, 40] == 0  # the distractor in front hides both: background label
+        colour = image[22, 40]
+        assert colour[0 if front == 1 else 2] > 200  # the image agrees with the labels
+
+
+def test_synthesis_is_deterministic_for_a_seed(tmp_path):
+    pool = builtin_pool()
+    synthesize(tmp_path / "a", pool, videos=2, seed=3, config=SMALL, workers=2)
+    synthesize(tmp_path / "b", pool, videos=2, seed=3, config=SMALL, workers=1)
+    synthesize(tmp_path / "c", pool, videos=1, seed=4, config=SMALL, workers=1)
+    a, b, c = DavisRoot(tmp_path / "a"), DavisRoot(tmp_path / "b"), DavisRoot(tmp_path / "c")
+    assert a.sequences("train") == b.sequences("train") == ["train003-0000", "train003-0001"]
+    for name in a.sequences("train"):
+        for t in (0, 7, 13):
+            assert np.array_equal(a.read_frame(name, t), b.read_frame(name, t))
+            assert np.array_equal(a.read_annotation(name, t), b.read_annotation(name, t))
+        assert a.read_scribbles(name) == b.read_scribbles(name)
+    assert not np.array_equal(a.read_frame("train003-0000", 5), c.read_frame("train004-0000", 5))
+
+
+def test_synthesised_video_has_objects_moving_and_scribbles_inside_them(tmp_path):
+    [info] = synthesize(
+        tmp_path, builtin_pool(), videos=1, seed=1, split="val", config=SMALL, workers=1
+    )
+    root = DavisRoot(tmp_path)
+    name = info["name"]
+    assert root.sequences("val") == [name]
+    first, last = root.read_annotation(name, 0), root.read_annotation(name, SMALL.frames - 1)
+    assert set(np.unique(first)) <= {0, 1, 2} and root.object_ids(name) == [1, 2]
+    assert not np.array_equal(first, last)
+    scribbles = root.read_scribbles(name)
+    frame = scribbles["annotated_frame"]
+    labels = root.read_annotation(name, frame)
+    assert {item["object_id"] for item in scribbles["scribbles"][frame]} == {1, 2}
+    for item in scribbles["scribbles"][frame]:
+        points = np.array(item["path"]) * [SMALL.width - 1, SMALL.height - 1]
+        xs, ys = np.round(points).astype(int).T
+        assert np.mean(labels[ys, xs] == item["object_id"]) > 0.9
+
+
+def test_flat_fraction_tells_photos_from_cartoons(rng):
+    photo = np.dstack([rng.integers(0, 255, (40, 40, 3)), np.full((40, 40), 255)]).astype(np.uint8)
+    cartoon = photo.copy()
+    cartoon[..., :3] = (200, 30, 30)
+    assert flat_fraction(photo) < 0.05 < flat_fraction(cartoon)
+
+
+def test_splits_share_no_image(tmp_path, monkeypatch):
+    stamps = [
+        {
+            "name": f"s{i}",
+            "path": f"/s{i}.png",
+            "kind": "photo" if i % 2 else "cartoon",
+            "flat_fraction": 0,
+        }
+        for i in range(200)
+    ]
+    backgrounds = [{"name": f"b{i}", "path": f"/b{i}.jpg"} for i in range(40)]
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"stamps": stamps, "backgrounds": backgrounds, "clips": []})
+    )
+    train, val = pool_from_manifest("train", tmp_path), pool_from_manifest("val", tmp_path)
+    for field in ("photos", "cartoons", "backgrounds"):
+        a, b = set(getattr(train, field)), set(getattr(val, field))
+        assert a and b and not a & b
+    assert split_of("s1") == split_of("s1")
+
+
+def test_missing_manifest_says_what_to_run(tmp_path):
+    with pytest.raises(TrackpropError, match="run 'trackprop data fetch' first"):
+        load_manifest(tmp_path)
+
+
+def test_pool_without_images_is_not_needed_for_distractors(tmp_path):
+    pool = ImagePool(
+        photos=builtin_pool().photos, cartoons=[], backgrounds=builtin_pool().backgrounds
+    )
+    [info] = synthesize(tmp_path, pool, videos=1, seed=0, config=SMALL, workers=1)
+    assert info["objects"] == 2

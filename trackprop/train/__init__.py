@@ -1,0 +1,1 @@
+"""Training: augmentations and training loops for the propagation and interaction networks."""
