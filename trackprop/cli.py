@@ -39,6 +39,33 @@ def cmd_data_preview(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+def cmd_train_propagation(args: argparse.Namespace) -> None:
+    from trackprop.train.propagation import TrainConfig, train_propagation
+
+    config = TrainConfig(
+        steps=args.steps, batch=args.batch, encoder=args.encoder, size=args.size, lr=args.lr
+    )
+    result = train_propagation(args.data, args.out, args.val, config, args.split, args.val_split)
+    print(
+        f"wrote {args.out}: val IoU {result['val_iou']:.3f} after {result['steps']} steps, {result['seconds']} s"
+    )
+
+
+def cmd_propagate(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from trackprop.data.davis import read_label_png
+    from trackprop.session import Session
+
+    session = Session(args.video, tracker=args.tracker)
+    session.add_mask(args.frame, read_label_png(args.mask))
+    steps = session.num_frames - 1
+    for _ in tqdm(session.propagate(args.frame), total=steps, desc="propagate", unit="frame"):
+        pass
+    for fmt in args.format.split(","):
+        print(f"wrote {session.export(Path(args.out) / fmt, fmt)}")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from trackprop.demo import run_demo
 
@@ -81,6 +108,36 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--sequences", type=int, default=6)
     preview.add_argument("--columns", type=int, default=5)
     preview.set_defaults(func=cmd_data_preview)
+
+    propagate = commands.add_parser("propagate", help="propagate a mask through a video")
+    propagate.add_argument("video", help="video file or folder of frames")
+    propagate.add_argument(
+        "--mask", required=True, help="label-map PNG (DAVIS indexed, or grey ids)"
+    )
+    propagate.add_argument("--frame", type=int, default=0, help="frame the mask belongs to")
+    propagate.add_argument("--tracker", default="csrt", help="none, csrt, kcf, mil, medianflow")
+    propagate.add_argument("--out", required=True, help="output folder")
+    propagate.add_argument(
+        "--format", default="davis", help="comma list of davis, png, coco-rle, mp4"
+    )
+    propagate.set_defaults(func=cmd_propagate)
+
+    train = commands.add_parser("train", help="train the networks on a DAVIS-format set")
+    train_commands = train.add_subparsers(dest="train_command", required=True, metavar="NETWORK")
+    propagation = train_commands.add_parser("propagation", help="the 4-channel propagation network")
+    propagation.add_argument("--data", required=True, help="DAVIS root with the training split")
+    propagation.add_argument("--split", default="train")
+    propagation.add_argument("--val", required=True, help="DAVIS root with the validation split")
+    propagation.add_argument("--val-split", default="val")
+    propagation.add_argument(
+        "--out", required=True, help="checkpoint to write (.pt); resumes from <out>.state.pt"
+    )
+    propagation.add_argument("--steps", type=int, default=6000)
+    propagation.add_argument("--batch", type=int, default=8)
+    propagation.add_argument("--lr", type=float, default=2e-3)
+    propagation.add_argument("--encoder", default="mobilenetv3-small")
+    propagation.add_argument("--size", type=int, default=192, help="network input side")
+    propagation.set_defaults(func=cmd_train_propagation)
     return parser
 
 

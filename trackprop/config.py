@@ -1,0 +1,23 @@
+"""Plain frozen configuration dataclasses shared by inference and training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RoiConfig:
+    enlarge: float = (
+        1.6  # the ROI side is the tracker box's longer side times this (paper: a predefined factor)
+    )
+    size: int = 192  # square network input side, a multiple of 16
+    min_side: float = 32.0  # never zoom in further than this many frame pixels per ROI side
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    name: str = "csrt"
+    min_score: float = (
+        0.3  # below this the tracker counts as lost and is re-initialised from the mask
+    )
+    min_box_iou: float = 0.3  # below this IoU between tracker box and mask box, trust the mask

@@ -1,0 +1,1 @@
+"""Evaluation: region and boundary measures, semi-supervised and interactive protocols."""

@@ -1,0 +1,32 @@
+"""Export a trained torch network to ONNX (dynamic batch), the format the hot path runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from trackprop.models.networks import load_checkpoint
+
+
+def export_onnx(network: torch.nn.Module, in_channels: int, size: int, path: str | Path) -> Path:
+    """Write `network` as ONNX with input "input" (B,C,S,S) and output "logits" (B,2,S,S)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    example = torch.zeros(1, in_channels, size, size)
+    torch.onnx.export(
+        network.eval(),
+        (example,),
+        str(path),
+        input_names=["input"],
+        output_names=["logits"],
+        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
+    )
+    return path
+
+
+def export_checkpoint(checkpoint: str | Path, path: str | Path) -> Path:
+    network, meta = load_checkpoint(checkpoint)
+    return export_onnx(network, meta["in_channels"], meta["size"], path)

@@ -1,0 +1,126 @@
+"""Session: one video's inference state, driven alike by the CLI, the GUI, the evaluation and scripts.
+
+    sess = Session(frames, tracker="csrt")
+    sess.add_mask(frame=0, mask=labels)
+    for t, labels in sess.propagate(from_frame=0): ...
+    sess.masks                      # (T,H,W) uint8
+    sess.export("out/", format="davis")
+
+Propagation rule: from `from_frame` it runs forward and then backward, and stops in each direction
+before the next frame a user annotated, so a new interaction never overwrites frames that earlier
+interactions fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from trackprop.config import RoiConfig, TrackerConfig
+from trackprop.data.video import FrameSource, open_frames
+from trackprop.errors import TrackpropError
+from trackprop.export import export
+from trackprop.masks import MaskStore
+from trackprop.models.runtime import OnnxNetwork, shipped
+from trackprop.propagator import Propagator, start_tracks
+from trackprop.trackers import make_tracker
+
+
+class Session:
+    def __init__(
+        self,
+        frames: str | Path | np.ndarray | FrameSource,
+        tracker: str = "csrt",
+        roi: RoiConfig = RoiConfig(),
+        network: OnnxNetwork | None = None,
+    ):
+        make_tracker(tracker)  # fail now on an unknown name, not mid-propagation
+        self.frames = open_frames(frames)
+        self.tracker = tracker
+        self.store = MaskStore(self.frames.num_frames, self.frames.height, self.frames.width)
+        self.annotated: set[int] = set()
+        self.object_ids: list[int] = []
+        self.propagator = Propagator(
+            network or OnnxNetwork(shipped("propagation")), roi, TrackerConfig(name=tracker)
+        )
+
+    @property
+    def num_frames(self) -> int:
+        return self.frames.num_frames
+
+    def _check_labels(self, frame: int, mask: np.ndarray) -> np.ndarray:
+        self.frames.check_index(frame)
+        mask = np.asarray(mask)
+        expected = (self.frames.height, self.frames.width)
+        if mask.shape != expected:
+            raise TrackpropError(
+                f"the mask for frame {frame} is {mask.shape[-1] if mask.ndim else 0}x{mask.shape[0] if mask.ndim else 0}"
+                f" (shape {mask.shape}), the video is {expected[1]}x{expected[0]}."
+            )
+        if not np.issubdtype(mask.dtype, np.integer) and mask.dtype != bool:
+            raise TrackpropError(
+                f"the mask for frame {frame} must hold integer object ids, not {mask.dtype}."
+            )
+        if mask.min() < 0 or mask.max() > 255:
+            raise TrackpropError(f"the mask for frame {frame} has ids outside 0..255.")
+        if not mask.any():
+            raise TrackpropError(f"the mask for frame {frame} is empty: it marks no object.")
+        return mask.astype(np.uint8)
+
+    def add_mask(self, frame: int, mask: np.ndarray) -> None:
+        """Set frame's label map (0 background, 1..K objects) as user-annotated."""
+        labels = self._check_labels(frame, mask)
+        self.store[frame] = labels
+        self.annotated.add(frame)
+        for object_id in np.unique(labels):
+            if object_id and int(object_id) not in self.object_ids:
+                self.object_ids.append(int(object_id))
+        self.object_ids.sort()
+
+    def labels(self, frame: int) -> np.ndarray:
+        """(H,W) uint8 label map of one frame."""
+        return self.store[self.frames.check_index(frame)]
+
+    def object_mask(self, frame: int, object_id: int) -> np.ndarray:
+        """(H,W) bool mask of one object on one frame."""
+        if object_id not in self.object_ids:
+            known = ", ".join(map(str, self.object_ids)) or "none yet"
+            raise TrackpropError(f"object {object_id} does not exist (objects: {known}).")
+        return self.labels(frame) == object_id
+
+    @property
+    def masks(self) -> np.ndarray:
+        """(T,H,W) uint8 label maps of the whole video."""
+        return self.store.to_array()
+
+    def _run(self, start: int, stop: int) -> Iterator[tuple[int, np.ndarray]]:
+        """Propagate from frame `start` towards `stop` (exclusive), stopping before annotated frames."""
+        step = 1 if stop > start else -1
+        tracks = start_tracks(
+            self.frames.read(start), self.store[start], self.object_ids, self.tracker
+        )
+        for t, frame in self.frames.iter_range(start + step, stop):
+            if t in self.annotated:
+                return
+            labels = self.propagator.step(frame, tracks)
+            self.store[t] = labels
+            yield t, labels
+
+    def propagate(self, from_frame: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """(t, labels) for every propagated frame: forward from `from_frame`, then backward.
+
+        from_frame defaults to the most recently annotated frame.
+        """
+        if not self.annotated:
+            raise TrackpropError("nothing to propagate: add a mask or scribbles on a frame first.")
+        start = max(self.annotated) if from_frame is None else self.frames.check_index(from_frame)
+        if start not in self.store:
+            raise TrackpropError(f"frame {start} has no mask to propagate from; annotate it first.")
+        yield from self._run(start, self.num_frames)
+        yield from self._run(start, -1)
+
+    def export(self, out: str | Path, format: str = "davis") -> Path:
+        """Write the masks as `format`: davis, png, coco-rle or mp4. Returns the written path."""
+        return export(out, format, self.frames, self.store.__getitem__, self.object_ids)

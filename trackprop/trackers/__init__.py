@@ -1,0 +1,21 @@
+"""Trackers by name: a plain dict of constructors."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from trackprop.errors import TrackpropError
+from trackprop.trackers.base import Tracker, box_iou
+from trackprop.trackers.none import WholeFrame
+from trackprop.trackers.opencv import CONSTRUCTORS, OpenCVTracker
+
+TRACKERS = {"none": WholeFrame, **{name: partial(OpenCVTracker, name) for name in CONSTRUCTORS}}
+
+
+def make_tracker(name: str) -> Tracker:
+    if name not in TRACKERS:
+        raise TrackpropError(f"unknown tracker '{name}'; choose one of: {', '.join(TRACKERS)}.")
+    return TRACKERS[name]()
+
+
+__all__ = ["TRACKERS", "Tracker", "box_iou", "make_tracker"]

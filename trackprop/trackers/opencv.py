@@ -1,0 +1,48 @@
+"""OpenCV's classical trackers (contrib build) behind the tracker protocol.
+
+One class for all four: they share OpenCV's init/update interface and differ only in the
+constructor, so separate modules would be copies of each other. Frames are tracked at
+`scale` of their size (half by default): the trackers' cost grows with the pixels they see, and
+a box at half resolution is still precise to a pixel or two at full size.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+CONSTRUCTORS = {
+    "csrt": cv2.TrackerCSRT_create,
+    "kcf": cv2.TrackerKCF_create,
+    "mil": cv2.TrackerMIL_create,
+    "medianflow": cv2.legacy.TrackerMedianFlow_create,
+}
+MIN_SIDE = 4  # OpenCV trackers refuse smaller boxes
+
+
+class OpenCVTracker:
+    def __init__(self, kind: str, scale: float = 0.5):
+        self.kind = kind
+        self.scale = scale
+        self.box = np.zeros(4)
+
+    def _prepare(self, frame: np.ndarray) -> np.ndarray:
+        if self.scale != 1:
+            frame = cv2.resize(
+                frame, None, fx=self.scale, fy=self.scale, interpolation=cv2.INTER_AREA
+            )
+        return cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
+
+    def init(self, frame: np.ndarray, box: np.ndarray) -> None:
+        self.tracker = CONSTRUCTORS[self.kind]()
+        self.box = np.asarray(box, dtype=float)
+        x0, y0, x1, y1 = self.box * self.scale
+        rect = (int(x0), int(y0), max(MIN_SIDE, round(x1 - x0)), max(MIN_SIDE, round(y1 - y0)))
+        self.tracker.init(self._prepare(frame), rect)
+
+    def update(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
+        ok, (x, y, w, h) = self.tracker.update(self._prepare(frame))
+        if not ok:
+            return self.box, 0.0
+        self.box = np.array([x, y, x + w, y + h], dtype=float) / self.scale
+        return self.box, 1.0

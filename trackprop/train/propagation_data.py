@@ -1,0 +1,99 @@
+"""Training pairs for the propagation network, cut exactly as inference cuts them.
+
+A sample: frame t of a composited video, one object, and a previous mask that is either the
+object's mask a few frames away (real motion) or a virtual previous mask (the object's mask at t
+under a random affine); then ellipse noise. The ROI is the object's box at t jittered as a
+tracker would miss it, enlarged as at inference; image, previous mask and target are cropped to
+the network's square input and jointly augmented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from tqdm import tqdm
+
+from trackprop.config import RoiConfig
+from trackprop.data.davis import DavisRoot
+from trackprop.roi import crop_roi, expand_box
+from trackprop.train.augment import JointAugment, mask_box, paint_ellipses, virtual_previous_mask
+
+
+@dataclass(frozen=True)
+class PairConfig:
+    real_pair_probability: float = 0.5  # previous mask from another frame, else virtual
+    max_frame_gap: int = 3
+    noise_probability: float = 0.7  # paint ellipse noise on the previous mask
+    box_jitter: float = 0.15  # tracker error: shift and log-scale, as a fraction of box size
+    lost_probability: float = 0.05  # the ROI misses the object (mostly empty target)
+
+
+class VideoStore:
+    """All frames and label maps of a DAVIS split held in memory (uint8)."""
+
+    def __init__(self, root: str, split: str, limit: int | None = None):
+        davis = DavisRoot(root)
+        self.videos: list[tuple[np.ndarray, np.ndarray]] = []
+        for name in tqdm(davis.sequences(split)[:limit], desc=f"loading {split}", leave=False):
+            count = len(davis.frame_paths(name))
+            frames = np.stack([davis.read_frame(name, t) for t in range(count)])
+            labels = np.stack([davis.read_annotation(name, t) for t in range(count)])
+            self.videos.append((frames, labels))
+        # (video, frame, object) triples where the object is visible, to sample uniformly.
+        self.index = [
+            (v, t, int(o))
+            for v, (_, labels) in enumerate(self.videos)
+            for t in range(len(labels))
+            for o in np.unique(labels[t])
+            if o != 0
+        ]
+
+
+def sample_pair(
+    store: VideoStore, rng: np.random.Generator, roi: RoiConfig, config: PairConfig = PairConfig()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(image (S,S,3) uint8, previous mask (S,S) uint8, target (S,S) uint8) for one sample."""
+    v, t, obj = store.index[rng.integers(len(store.index))]
+    frames, labels = store.videos[v]
+    target = (labels[t] == obj).astype(np.uint8)
+    if rng.random() < config.real_pair_probability:
+        gap = int(rng.integers(1, config.max_frame_gap + 1)) * int(rng.choice([-1, 1]))
+        previous = (labels[int(np.clip(t + gap, 0, len(labels) - 1))] == obj).astype(np.uint8)
+        if previous.sum() == 0:
+            previous = virtual_previous_mask(target, rng)
+    else:
+        previous = virtual_previous_mask(target, rng)
+    if rng.random() < config.noise_probability:
+        previous = paint_ellipses(previous, rng)
+    box = mask_box(target)
+    if rng.random() < config.lost_probability:
+        # A lost tracker: the box lands elsewhere; the target is whatever of the object is there.
+        height, width = target.shape
+        side = box[2:] - box[:2]
+        corner = rng.uniform([0, 0], np.maximum([width - side[0], height - side[1]], 1))
+        box = np.concatenate([corner, corner + side])
+    size = box[2:] - box[:2]
+    shift = rng.uniform(-config.box_jitter, config.box_jitter, 2) * size
+    scale = np.exp(rng.uniform(-config.box_jitter, config.box_jitter))
+    center = (box[:2] + box[2:]) / 2 + shift
+    jittered = np.concatenate([center - size * scale / 2, center + size * scale / 2])
+    region = expand_box(jittered, roi)
+    augment = JointAugment.draw(rng, (roi.size, roi.size), rotation=8, scale=0.1)
+    return (
+        augment.image(crop_roi(frames[t], region, roi.size)),
+        augment.mask(crop_roi(previous, region, roi.size, nearest=True)),
+        augment.mask(crop_roi(target, region, roi.size, nearest=True)),
+    )
+
+
+def sample_batch(
+    store: VideoStore,
+    rng: np.random.Generator,
+    roi: RoiConfig,
+    batch: int,
+    config: PairConfig = PairConfig(),
+):
+    """Stacked (images (B,S,S,3), previous (B,S,S), targets (B,S,S))."""
+    samples = [sample_pair(store, rng, roi, config) for _ in range(batch)]
+    return tuple(np.stack(parts) for parts in zip(*samples, strict=True))
