@@ -39,16 +39,42 @@ def cmd_data_preview(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
-def cmd_train_propagation(args: argparse.Namespace) -> None:
-    from trackprop.train.propagation import TrainConfig, train_propagation
+def train_config(args: argparse.Namespace):
+    from trackprop.train.loop import TrainConfig
 
-    config = TrainConfig(
-        steps=args.steps, batch=args.batch, encoder=args.encoder, size=args.size, lr=args.lr
+    return TrainConfig(
+        steps=args.steps,
+        batch=args.batch,
+        encoder=args.encoder,
+        size=args.size,
+        lr=args.lr,
+        threads=args.threads,
     )
-    result = train_propagation(args.data, args.out, args.val, config, args.split, args.val_split)
+
+
+def report_training(out: str, result: dict) -> None:
     print(
-        f"wrote {args.out}: val IoU {result['val_iou']:.3f} after {result['steps']} steps, {result['seconds']} s"
+        f"wrote {out}: val IoU {result['val_iou']:.3f} after {result['steps']} steps, {result['seconds']} s"
     )
+
+
+def cmd_train_propagation(args: argparse.Namespace) -> None:
+    from trackprop.train.propagation import train_propagation
+
+    result = train_propagation(
+        args.data, args.out, args.val, train_config(args), args.split, args.val_split
+    )
+    report_training(args.out, result)
+
+
+def cmd_train_interaction(args: argparse.Namespace) -> None:
+    from trackprop.train.interaction import train_interaction
+
+    refine = args.round == "refine"
+    result = train_interaction(
+        args.data, args.out, args.val, train_config(args), refine, args.split, args.val_split
+    )
+    report_training(args.out, result)
 
 
 def cmd_propagate(args: argparse.Namespace) -> None:
@@ -64,6 +90,25 @@ def cmd_propagate(args: argparse.Namespace) -> None:
         pass
     for fmt in args.format.split(","):
         print(f"wrote {session.export(Path(args.out) / fmt, fmt)}")
+
+
+def cmd_eval_interactive(args: argparse.Namespace) -> None:
+    from trackprop.eval.interactive import run_interactive
+
+    summary = run_interactive(
+        args.root, args.subset, args.rounds, args.time_per_object, args.tracker, args.report
+    )
+    print(
+        f"AUC {summary['auc']:.3f}  J&F@60s {summary['metric_at_threshold']['J_AND_F']:.3f}  (report: {args.report})"
+    )
+
+
+def cmd_eval_ablation(args: argparse.Namespace) -> None:
+    from trackprop.eval.ablation import run_ablation
+
+    print(
+        f"wrote {run_ablation(args.root, args.subset, args.rounds, args.time_per_object, args.report)}"
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
@@ -122,22 +167,56 @@ def build_parser() -> argparse.ArgumentParser:
     )
     propagate.set_defaults(func=cmd_propagate)
 
+    evaluate = commands.add_parser("eval", help="evaluate on the DAVIS interactive protocol")
+    eval_commands = evaluate.add_subparsers(dest="eval_command", required=True, metavar="PROTOCOL")
+    interactive = eval_commands.add_parser(
+        "interactive", help="AUC and J&F@60s with the DAVIS robot"
+    )
+    interactive.add_argument("--tracker", default="csrt")
+    interactive.set_defaults(func=cmd_eval_interactive)
+    ablation = eval_commands.add_parser(
+        "ablation", help="the interactive evaluation once per tracker"
+    )
+    ablation.set_defaults(func=cmd_eval_ablation)
+    for protocol in (interactive, ablation):
+        protocol.add_argument(
+            "--root", required=True, help="DAVIS root (composited or real DAVIS 2017)"
+        )
+        protocol.add_argument("--subset", default="val")
+        protocol.add_argument("--rounds", type=int, default=8)
+        protocol.add_argument("--time-per-object", type=float, default=30)
+        protocol.add_argument(
+            "--report", required=True, help="folder for the report, tables and plot"
+        )
+
     train = commands.add_parser("train", help="train the networks on a DAVIS-format set")
     train_commands = train.add_subparsers(dest="train_command", required=True, metavar="NETWORK")
     propagation = train_commands.add_parser("propagation", help="the 4-channel propagation network")
-    propagation.add_argument("--data", required=True, help="DAVIS root with the training split")
-    propagation.add_argument("--split", default="train")
-    propagation.add_argument("--val", required=True, help="DAVIS root with the validation split")
-    propagation.add_argument("--val-split", default="val")
-    propagation.add_argument(
-        "--out", required=True, help="checkpoint to write (.pt); resumes from <out>.state.pt"
-    )
-    propagation.add_argument("--steps", type=int, default=6000)
-    propagation.add_argument("--batch", type=int, default=8)
-    propagation.add_argument("--lr", type=float, default=2e-3)
-    propagation.add_argument("--encoder", default="mobilenetv3-small")
-    propagation.add_argument("--size", type=int, default=192, help="network input side")
     propagation.set_defaults(func=cmd_train_propagation)
+    interaction = train_commands.add_parser("interaction", help="a scribble-to-mask network")
+    interaction.add_argument(
+        "--round", choices=["first", "refine"], required=True, help="first: 4 channels; refine: 5"
+    )
+    interaction.set_defaults(func=cmd_train_interaction)
+    for network in (propagation, interaction):
+        network.add_argument("--data", required=True, help="DAVIS root with the training split")
+        network.add_argument("--split", default="train")
+        network.add_argument("--val", required=True, help="DAVIS root with the validation split")
+        network.add_argument("--val-split", default="val")
+        network.add_argument(
+            "--out", required=True, help="checkpoint (.pt); resumes from <out>.state.pt"
+        )
+        network.add_argument("--steps", type=int, default=6000)
+        network.add_argument("--batch", type=int, default=8)
+        network.add_argument("--lr", type=float, default=2e-3)
+        network.add_argument("--encoder", default="mobilenetv3-small")
+        network.add_argument("--size", type=int, default=192, help="network input side")
+        network.add_argument(
+            "--threads",
+            type=int,
+            default=2,
+            help="torch threads (1 when two trainings share 2 cores)",
+        )
     return parser
 
 

@@ -13,6 +13,8 @@ that grows while it stays lost, and is picked up again when the network finds it
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import cv2
@@ -81,6 +83,7 @@ class Propagator:
         self.network = network
         self.roi = RoiConfig(enlarge=roi.enlarge, size=network.size, min_side=roi.min_side)
         self.tracking = tracking
+        self.seconds: Counter[str] = Counter()  # time spent per phase, for the speed benchmark
 
     def _region(self, track: ObjectTrack, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(ROI, previous-mask input) for one object in the current frame."""
@@ -112,21 +115,34 @@ class Propagator:
         height, width = frame.shape[:2]
         if not tracks:
             return np.zeros((height, width), np.uint8)
+        clock = time.perf_counter()
+        regions = [self._region(track, frame) for track in tracks]
+        clock = self._lap("tracker", clock)
         images, previous = [], []
-        for track in tracks:
-            track.roi, prev = self._region(track, frame)
-            images.append(crop_roi(frame, track.roi, self.roi.size))
-            previous.append(crop_roi(prev, track.roi, self.roi.size, nearest=True))
-        logits = self.network.run(encode_input(np.stack(images), mask_channel(np.stack(previous))))
+        for track, (roi, prev) in zip(tracks, regions, strict=True):
+            track.roi = roi
+            images.append(crop_roi(frame, roi, self.roi.size))
+            previous.append(crop_roi(prev, roi, self.roi.size, nearest=True))
+        inputs = encode_input(np.stack(images), mask_channel(np.stack(previous)))
+        clock = self._lap("crop", clock)
+        logits = self.network.run(inputs)
+        clock = self._lap("network", clock)
         crops = object_scores(logits)  # (N,S,S) object − background
         scores = np.full((len(tracks), height, width), -np.inf, np.float32)
         for i, track in enumerate(tracks):
             region, (rows, cols) = paste_roi(crops[i], track.roi, (height, width), fill=-np.inf)
             scores[i, rows, cols] = region
         labels = to_label_map(scores, [t.object_id for t in tracks])
+        clock = self._lap("merge", clock)
         for track in tracks:
             self._update(track, frame, (labels == track.object_id).astype(np.uint8))
+        self._lap("tracker", clock)  # re-initialisation is tracker work
         return labels
+
+    def _lap(self, phase: str, since: float) -> float:
+        now = time.perf_counter()
+        self.seconds[phase] += now - since
+        return now
 
     def _update(self, track: ObjectTrack, frame: np.ndarray, mask: np.ndarray) -> None:
         track.mask = mask

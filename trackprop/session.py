@@ -22,6 +22,8 @@ from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.data.video import FrameSource, open_frames
 from trackprop.errors import TrackpropError
 from trackprop.export import export
+from trackprop.guidance import frame_items, rasterize
+from trackprop.interaction import Interactor
 from trackprop.masks import MaskStore
 from trackprop.models.runtime import OnnxNetwork, shipped
 from trackprop.propagator import Propagator, start_tracks
@@ -35,6 +37,7 @@ class Session:
         tracker: str = "csrt",
         roi: RoiConfig = RoiConfig(),
         network: OnnxNetwork | None = None,
+        interactor: Interactor | None = None,
     ):
         make_tracker(tracker)  # fail now on an unknown name, not mid-propagation
         self.frames = open_frames(frames)
@@ -42,6 +45,7 @@ class Session:
         self.store = MaskStore(self.frames.num_frames, self.frames.height, self.frames.width)
         self.annotated: set[int] = set()
         self.object_ids: list[int] = []
+        self._interactor = interactor
         self.propagator = Propagator(
             network or OnnxNetwork(shipped("propagation")), roi, TrackerConfig(name=tracker)
         )
@@ -78,6 +82,47 @@ class Session:
             if object_id and int(object_id) not in self.object_ids:
                 self.object_ids.append(int(object_id))
         self.object_ids.sort()
+
+    @property
+    def interactor(self) -> Interactor:
+        """The scribble networks, loaded on first use (propagation-only users never pay for them)."""
+        if self._interactor is None:
+            self._interactor = Interactor(
+                OnnxNetwork(shipped("interaction_first")),
+                OnnxNetwork(shipped("interaction_refine")),
+            )
+        return self._interactor
+
+    def interact(self, frame: int, scribbles: dict) -> np.ndarray:
+        """Apply the scribbles drawn on `frame`; returns that frame's new (H,W) label map.
+
+        Every object with a positive scribble there, and every object whose current mask a
+        negative scribble (background or another object's) crosses, is segmented again: first
+        round (no mask yet on this frame) with the 4-channel network, later rounds with the
+        5-channel one. A positive scribble with a new object id adds that object. The frame
+        becomes user-annotated, so propagation from elsewhere stops before it.
+        """
+        self.frames.check_index(frame)
+        items = frame_items(scribbles, frame)
+        if not items:
+            raise TrackpropError(f"no scribbles on frame {frame}: nothing to do.")
+        size = (self.frames.height, self.frames.width)
+        strokes = rasterize(items, size, frame)
+        labels = self.store[frame]
+        touched = sorted(k for k in strokes if k > 0)
+        for object_id, stroke in strokes.items():
+            hit = np.unique(labels[stroke])
+            touched += [int(k) for k in hit if k > 0 and k != object_id and k not in touched]
+        if not touched:
+            return labels  # only background strokes, over background: nothing to change
+        labels = self.interactor.segment(self.frames.read(frame), strokes, sorted(touched), labels)
+        self.store[frame] = labels
+        self.annotated.add(frame)
+        for object_id in touched:
+            if object_id not in self.object_ids:
+                self.object_ids.append(object_id)
+        self.object_ids.sort()
+        return labels
 
     def labels(self, frame: int) -> np.ndarray:
         """(H,W) uint8 label map of one frame."""

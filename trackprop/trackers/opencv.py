@@ -34,14 +34,28 @@ class OpenCVTracker:
         return cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
 
     def init(self, frame: np.ndarray, box: np.ndarray) -> None:
-        self.tracker = CONSTRUCTORS[self.kind]()
+        """Start on `box`, clipped to the frame; a box (almost) outside it leaves the tracker lost."""
         self.box = np.asarray(box, dtype=float)
-        x0, y0, x1, y1 = self.box * self.scale
-        rect = (int(x0), int(y0), max(MIN_SIDE, round(x1 - x0)), max(MIN_SIDE, round(y1 - y0)))
-        self.tracker.init(self._prepare(frame), rect)
+        self.tracker = None
+        height, width = frame.shape[:2]
+        x0, y0 = np.maximum(self.box[:2], 0) * self.scale
+        x1, y1 = np.minimum(self.box[2:], [width, height]) * self.scale
+        if x1 - x0 < MIN_SIDE or y1 - y0 < MIN_SIDE:
+            return
+        tracker = CONSTRUCTORS[self.kind]()
+        try:
+            tracker.init(self._prepare(frame), (int(x0), int(y0), int(x1 - x0), int(y1 - y0)))
+        except cv2.error:
+            return  # OpenCV refuses some degenerate patches; stay lost until the next re-init
+        self.tracker = tracker
 
     def update(self, frame: np.ndarray) -> tuple[np.ndarray, float]:
-        ok, (x, y, w, h) = self.tracker.update(self._prepare(frame))
+        if self.tracker is None:
+            return self.box, 0.0
+        try:
+            ok, (x, y, w, h) = self.tracker.update(self._prepare(frame))
+        except cv2.error:
+            ok = False
         if not ok:
             return self.box, 0.0
         self.box = np.array([x, y, x + w, y + h], dtype=float) / self.scale

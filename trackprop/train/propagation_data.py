@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
 from trackprop.config import RoiConfig
 from trackprop.data.davis import DavisRoot
+from trackprop.masks import MaskStore
 from trackprop.roi import crop_roi, expand_box
 from trackprop.train.augment import JointAugment, mask_box, paint_ellipses, virtual_previous_mask
 
@@ -30,24 +32,45 @@ class PairConfig:
 
 
 class VideoStore:
-    """All frames and label maps of a DAVIS split held in memory (uint8)."""
+    """All frames and label maps of a DAVIS split, held compressed in memory.
+
+    Frames stay as their JPEG bytes and label maps as zlib bytes (about 1/20 of the raw size), so
+    a few thousand 480p frames fit in a few hundred MB; a sample decodes only what it uses.
+    """
 
     def __init__(self, root: str, split: str, limit: int | None = None):
         davis = DavisRoot(root)
-        self.videos: list[tuple[np.ndarray, np.ndarray]] = []
-        for name in tqdm(davis.sequences(split)[:limit], desc=f"loading {split}", leave=False):
-            count = len(davis.frame_paths(name))
-            frames = np.stack([davis.read_frame(name, t) for t in range(count)])
-            labels = np.stack([davis.read_annotation(name, t) for t in range(count)])
-            self.videos.append((frames, labels))
-        # (video, frame, object) triples where the object is visible, to sample uniformly.
-        self.index = [
-            (v, t, int(o))
-            for v, (_, labels) in enumerate(self.videos)
-            for t in range(len(labels))
-            for o in np.unique(labels[t])
-            if o != 0
-        ]
+        self.frames: list[list[bytes]] = []
+        self.labels: list[MaskStore] = []
+        self.index: list[
+            tuple[int, int, int]
+        ] = []  # (video, frame, object) with the object visible
+        for v, name in enumerate(
+            tqdm(davis.sequences(split)[:limit], desc=f"loading {split}", leave=False)
+        ):
+            paths = davis.frame_paths(name)
+            self.frames.append([path.read_bytes() for path in paths])
+            first = davis.read_annotation(name, 0)
+            store = MaskStore(len(paths), *first.shape)
+            for t in range(len(paths)):
+                labels = davis.read_annotation(name, t)
+                store[t] = labels
+                self.index.extend((v, t, int(o)) for o in np.unique(labels) if o != 0)
+            self.labels.append(store)
+
+    @property
+    def num_videos(self) -> int:
+        return len(self.frames)
+
+    def frame(self, video: int, t: int) -> np.ndarray:
+        """(H,W,3) uint8 RGB."""
+        return cv2.cvtColor(
+            cv2.imdecode(np.frombuffer(self.frames[video][t], np.uint8), cv2.IMREAD_COLOR),
+            cv2.COLOR_BGR2RGB,
+        )
+
+    def label_map(self, video: int, t: int) -> np.ndarray:
+        return self.labels[video][t]
 
 
 def sample_pair(
@@ -55,11 +78,11 @@ def sample_pair(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(image (S,S,3) uint8, previous mask (S,S) uint8, target (S,S) uint8) for one sample."""
     v, t, obj = store.index[rng.integers(len(store.index))]
-    frames, labels = store.videos[v]
-    target = (labels[t] == obj).astype(np.uint8)
+    count = store.labels[v].num_frames
+    target = (store.label_map(v, t) == obj).astype(np.uint8)
     if rng.random() < config.real_pair_probability:
         gap = int(rng.integers(1, config.max_frame_gap + 1)) * int(rng.choice([-1, 1]))
-        previous = (labels[int(np.clip(t + gap, 0, len(labels) - 1))] == obj).astype(np.uint8)
+        previous = (store.label_map(v, int(np.clip(t + gap, 0, count - 1))) == obj).astype(np.uint8)
         if previous.sum() == 0:
             previous = virtual_previous_mask(target, rng)
     else:
@@ -81,7 +104,7 @@ def sample_pair(
     region = expand_box(jittered, roi)
     augment = JointAugment.draw(rng, (roi.size, roi.size), rotation=8, scale=0.1)
     return (
-        augment.image(crop_roi(frames[t], region, roi.size)),
+        augment.image(crop_roi(store.frame(v, t), region, roi.size)),
         augment.mask(crop_roi(previous, region, roi.size, nearest=True)),
         augment.mask(crop_roi(target, region, roi.size, nearest=True)),
     )

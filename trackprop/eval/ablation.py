@@ -1,0 +1,28 @@
+"""`trackprop eval ablation`: the interactive evaluation once per tracker, one table (the paper's Table 1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trackprop.eval.interactive import run_interactive
+from trackprop.trackers import TRACKERS
+
+
+def run_ablation(
+    root: str | Path, subset: str, rounds: int, time_per_object: float, report: str | Path
+) -> Path:
+    report = Path(report)
+    lines = ["| tracker | AUC | J&F@60s |", "|---|---|---|"]
+    for tracker in TRACKERS:
+        summary = run_interactive(root, subset, rounds, time_per_object, tracker, report / tracker)
+        lines.append(
+            f"| {tracker} | {summary['auc']:.3f} | {summary['metric_at_threshold']['J_AND_F']:.3f} |"
+        )
+        print(lines[-1], flush=True)
+    table = report / "ablation.md"
+    table.write_text(
+        f"DAVIS interactive protocol on {root} ({subset}), {rounds} rounds, {time_per_object} s per object.\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+    return table

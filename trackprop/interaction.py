@@ -1,0 +1,100 @@
+"""Scribbles -> masks on one frame with the two interaction networks.
+
+An object's first interaction on a frame where it has no mask goes through the 4-channel network
+(RGB + guidance); an object that already has a mask there goes through the 5-channel network
+(RGB + guidance + that mask). The ROI is a square around the object's new positive strokes and,
+for refinement, its current mask. Touched objects are merged exclusively (eq. 1-3) and then
+painted over the frame's labels: the user's latest correction wins over untouched objects.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from trackprop.guidance import guidance_map, split_polarity
+from trackprop.merge import object_scores, to_label_map
+from trackprop.models.networks import encode_input, mask_channel
+from trackprop.models.runtime import OnnxNetwork
+from trackprop.roi import crop_roi, paste_roi
+from trackprop.train.augment import mask_box
+
+FIRST_ROUND_GROWTH = 2.0  # ROI side per positive-stroke box side (strokes run inside the object)
+REFINE_GROWTH = 1.4  # ROI side per box side of current mask plus new strokes
+MIN_ROI_FRACTION = 0.25  # of the frame's shorter side
+
+
+def interaction_roi(
+    frame_size: tuple[int, int], strokes: np.ndarray, mask: np.ndarray | None
+) -> np.ndarray:
+    """Square ROI (x0, y0, x1, y1) for one object from its positive strokes and current mask."""
+    height, width = frame_size
+    boxes = [
+        b
+        for b in (mask_box(strokes), mask_box(mask) if mask is not None else None)
+        if b is not None
+    ]
+    if not boxes:
+        return np.array([0.0, 0.0, width, height])
+    box = np.concatenate([np.min([b[:2] for b in boxes], 0), np.max([b[2:] for b in boxes], 0)])
+    growth = REFINE_GROWTH if mask is not None and mask.any() else FIRST_ROUND_GROWTH
+    side = max((box[2:] - box[:2]).max() * growth, MIN_ROI_FRACTION * min(height, width))
+    center = (box[:2] + box[2:]) / 2
+    return np.concatenate([center - side / 2, center + side / 2])
+
+
+def interaction_input(
+    frame: np.ndarray,
+    roi: np.ndarray,
+    size: int,
+    positive: np.ndarray,
+    negative: np.ndarray,
+    mask: np.ndarray | None,
+) -> np.ndarray:
+    """(C,S,S) network input: RGB, guidance and, for refinement, the current mask."""
+    image = crop_roi(frame, roi, size)[None]
+    guidance = guidance_map(
+        crop_roi(positive.astype(np.uint8), roi, size, nearest=True) > 0,
+        crop_roi(negative.astype(np.uint8), roi, size, nearest=True) > 0,
+    )[None]
+    if mask is None:
+        return encode_input(image, guidance)[0]
+    return encode_input(
+        image,
+        guidance,
+        mask_channel(crop_roi(mask.astype(np.uint8), roi, size, nearest=True)[None]),
+    )[0]
+
+
+class Interactor:
+    def __init__(self, first_round: OnnxNetwork, refinement: OnnxNetwork):
+        self.networks = {False: first_round, True: refinement}
+
+    def segment(
+        self,
+        frame: np.ndarray,
+        strokes: dict[int, np.ndarray],
+        touched: list[int],
+        labels: np.ndarray,
+    ) -> np.ndarray:
+        """New (H,W) uint8 labels after segmenting `touched` objects from the frame's strokes."""
+        size = frame.shape[:2]
+        scores = np.full((len(touched), *size), -np.inf, np.float32)
+        for refine, network in self.networks.items():
+            members = [i for i, k in enumerate(touched) if (labels == k).any() == refine]
+            if not members:
+                continue
+            inputs, rois = [], []
+            for i in members:
+                positive, negative = split_polarity(strokes, touched[i], size)
+                mask = (labels == touched[i]) if refine else None
+                roi = interaction_roi(size, positive, mask)
+                rois.append(roi)
+                inputs.append(interaction_input(frame, roi, network.size, positive, negative, mask))
+            crops = object_scores(network.run(np.stack(inputs)))
+            for i, roi, crop in zip(members, rois, crops, strict=True):
+                region, (rows, cols) = paste_roi(crop, roi, size, fill=-np.inf)
+                scores[i, rows, cols] = region
+        merged = to_label_map(scores, touched)
+        out = np.where(np.isin(labels, touched), 0, labels).astype(np.uint8)
+        out[merged > 0] = merged[merged > 0]
+        return out

@@ -1,0 +1,98 @@
+"""Training samples for the interaction networks, with scribbles simulated as people draw them.
+
+First round (4 channels): strokes inside the object (positive); sometimes a background stroke
+next to it and strokes inside other objects (negative). Later rounds (5 channels): the previous
+round's mask is the object's mask corrupted (virtual previous mask + ellipse noise); the new
+strokes go where the DAVIS robot puts them, on the largest error regions: inside the largest
+missed part (positive) and the largest false-positive part (negative), next to the earlier
+first-round stroke. Crops use the ROI rule of inference (trackprop.interaction.interaction_roi).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from trackprop.data.strokes import stroke_inside
+from trackprop.guidance import draw_stroke
+from trackprop.interaction import interaction_input, interaction_roi
+from trackprop.roi import crop_roi
+from trackprop.train.augment import (
+    AffineBounds,
+    EllipseNoise,
+    paint_ellipses,
+    virtual_previous_mask,
+)
+from trackprop.train.propagation_data import VideoStore
+
+# Earlier rounds' masks are worse than a previous frame's: wider corruption than propagation uses.
+ROUND_BOUNDS = AffineBounds(rotation=20, scale=0.25, shear=0.15, translation=0.15)
+ROUND_NOISE = EllipseNoise(count=(1, 5), axis=(0.05, 0.4))
+
+
+def largest_component(region: np.ndarray) -> np.ndarray:
+    count, components, stats, _ = cv2.connectedComponentsWithStats(
+        region.astype(np.uint8), connectivity=8
+    )
+    if count <= 1:
+        return np.zeros(region.shape, bool)
+    return components == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+
+
+def paint(
+    size: tuple[int, int],
+    region: np.ndarray,
+    rng: np.random.Generator,
+    canvas: np.ndarray | None = None,
+) -> np.ndarray:
+    """A stroke inside `region` painted on a (new or given) canvas."""
+    canvas = np.zeros(size, np.uint8) if canvas is None else canvas
+    draw_stroke(canvas, stroke_inside(region, rng))
+    return canvas
+
+
+def background_ring(labels: np.ndarray, target: np.ndarray) -> np.ndarray:
+    side = int(np.sqrt(target.sum()) * 0.4) | 1
+    grown = cv2.dilate(target.astype(np.uint8), np.ones((side, side), np.uint8)).astype(bool)
+    return grown & (labels == 0)
+
+
+def sample_interaction(
+    store: VideoStore, rng: np.random.Generator, size: int, refine: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """(input (C,S,S) float32, target (S,S) uint8) for the first-round or refinement network."""
+    v, t, obj = store.index[rng.integers(len(store.index))]
+    frame, labels = store.frame(v, t), store.label_map(v, t)
+    target = labels == obj
+    shape = target.shape
+    positive = paint(shape, target, rng)
+    if rng.random() < 0.3:
+        paint(shape, target, rng, positive)
+    negative = np.zeros(shape, np.uint8)
+    if rng.random() < 0.5:
+        paint(shape, background_ring(labels, target), rng, negative)
+    for other in np.unique(labels):
+        if other not in (0, obj) and rng.random() < 0.7:
+            paint(shape, labels == other, rng, negative)
+    mask = None
+    if refine:
+        mask = paint_ellipses(
+            virtual_previous_mask(target, rng, ROUND_BOUNDS), rng, ROUND_NOISE
+        ).astype(bool)
+        if rng.random() < 0.3:
+            positive[:] = 0  # only this round's corrections on this frame
+        if rng.random() < 0.85:
+            paint(shape, largest_component(target & ~mask), rng, positive)
+        if rng.random() < 0.6:
+            paint(shape, largest_component(mask & ~target), rng, negative)
+    roi = interaction_roi(shape, positive.astype(bool), mask)
+    sample = interaction_input(frame, roi, size, positive.astype(bool), negative.astype(bool), mask)
+    return sample, crop_roi(target.astype(np.uint8), roi, size, nearest=True)
+
+
+def interaction_sampler(store: VideoStore, size: int, refine: bool):
+    def sample(rng: np.random.Generator, batch: int):
+        pairs = [sample_interaction(store, rng, size, refine) for _ in range(batch)]
+        return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+    return sample
