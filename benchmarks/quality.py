@@ -8,7 +8,6 @@ One row per tracker, `none` (ROI = whole frame, the paper's "without tracking") 
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,18 +21,16 @@ from trackprop.trackers import TRACKERS
 
 
 def evaluate(root: DavisRoot, names: list[str], tracker: str, network: OnnxNetwork) -> dict:
-    scores, frames_done, seconds = [], 0, 0.0
+    """Mean J, F, J&F over videos (speed lives in benchmarks/speed.py, measured on an idle machine)."""
+    scores = []
     for name in names:
         frames, truth = load_sequence(root, name)
         session = Session(frames, tracker=tracker, network=network)
         session.add_mask(0, truth[0])
-        start = time.perf_counter()
-        frames_done += sum(1 for _ in session.propagate(0))
-        seconds += time.perf_counter() - start
+        for _ in session.propagate(0):
+            pass
         scores.append(video_j_and_f(session.masks, truth, skip={0}))
-    return {key: float(np.mean([s[key] for s in scores])) for key in ("J", "F", "J&F")} | {
-        "fps": frames_done / seconds
-    }
+    return {key: float(np.mean([s[key] for s in scores])) for key in ("J", "F", "J&F")}
 
 
 def main() -> None:
@@ -51,14 +48,12 @@ def main() -> None:
         f"Semi-supervised J&F, {len(names)} composited val videos ({args.root}, split {args.split}), "
         f"{machine(args.threads)}. Command: `python -m benchmarks.quality --root {args.root}`",
         "",
-        "| tracker | J | F | J&F | frames/s |",
-        "|---|---|---|---|---|",
+        "| tracker | J | F | J&F |",
+        "|---|---|---|---|",
     ]
     for tracker in args.trackers.split(","):
         r = evaluate(root, names, tracker, network)
-        lines.append(
-            f"| {tracker} | {r['J']:.3f} | {r['F']:.3f} | {r['J&F']:.3f} | {r['fps']:.1f} |"
-        )
+        lines.append(f"| {tracker} | {r['J']:.3f} | {r['F']:.3f} | {r['J&F']:.3f} |")
         print(lines[-1], flush=True)
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

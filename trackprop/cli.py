@@ -111,6 +111,25 @@ def cmd_eval_ablation(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from trackprop.web.app import create_app
+    from trackprop.web.project import Project
+
+    folder = Path(
+        args.project
+        or (Path(args.video).stem + ".trackprop" if args.video else "trackprop-project")
+    )
+    project = Project(folder, tracker=args.tracker)
+    if args.video:
+        project.open_video(Path(args.video).resolve())
+    print(
+        f"trackprop GUI on http://{args.host}:{args.port}/  (project folder: {folder})", flush=True
+    )
+    uvicorn.run(create_app(project), host=args.host, port=args.port, log_level="warning")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from trackprop.demo import run_demo
 
@@ -166,6 +185,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", default="davis", help="comma list of davis, png, coco-rle, mp4"
     )
     propagate.set_defaults(func=cmd_propagate)
+
+    serve = commands.add_parser("serve", help="the browser GUI")
+    serve.add_argument("video", nargs="?", help="video file or folder of frames to open")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="interface to bind (default: this machine only)"
+    )
+    serve.add_argument("--project", help="project folder (autosaved; reopened when it exists)")
+    serve.add_argument("--tracker", default="csrt")
+    serve.set_defaults(func=cmd_serve)
 
     evaluate = commands.add_parser("eval", help="evaluate on the DAVIS interactive protocol")
     eval_commands = evaluate.add_subparsers(dest="eval_command", required=True, metavar="PROTOCOL")

@@ -124,6 +124,26 @@ class Session:
         self.object_ids.sort()
         return labels
 
+    def remove_object(self, object_id: int) -> None:
+        """Delete an object from every frame (its pixels become background)."""
+        self.object_mask(0, object_id)  # raises the usual error for an unknown id
+        for t in list(self.store.frames):
+            labels = self.store[t]
+            if (labels == object_id).any():
+                labels[labels == object_id] = 0
+                self.store[t] = labels
+        self.object_ids.remove(object_id)
+
+    def snapshot(self) -> tuple:
+        """The session's mask state, cheap to take (compressed frames are shared, not copied)."""
+        return dict(self.store.frames), set(self.annotated), list(self.object_ids)
+
+    def restore(self, state: tuple) -> None:
+        frames, annotated, object_ids = state
+        self.store.frames = dict(frames)
+        self.annotated = set(annotated)
+        self.object_ids = list(object_ids)
+
     def labels(self, frame: int) -> np.ndarray:
         """(H,W) uint8 label map of one frame."""
         return self.store[self.frames.check_index(frame)]

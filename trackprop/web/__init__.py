@@ -1,0 +1,1 @@
+"""The browser GUI: a FastAPI app over one Session per project folder."""

@@ -1,0 +1,268 @@
+"""A GUI project: one Session plus object names and colours, undo/redo, autosave and a propagation job.
+
+The folder holds project.json (video, tracker, objects, annotated frames), masks/%05d.png (DAVIS
+indexed PNGs of every frame that has a mask) and uploads/ and exports/. Every change is saved at
+once, so closing the browser or the server loses nothing; `trackprop serve --project DIR` reopens.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from trackprop.data.davis import davis_palette, read_label_png, write_label_png
+from trackprop.errors import TrackpropError
+from trackprop.export import EXPORTERS
+from trackprop.session import Session
+
+UNDO_DEPTH = 50
+
+
+@dataclass
+class ObjectInfo:
+    id: int
+    name: str
+    colour: str  # "#rrggbb"
+
+
+@dataclass
+class Progress:
+    running: bool = False
+    done: int = 0
+    total: int = 0
+    cancelled: bool = False
+
+
+def default_colour(object_id: int) -> str:
+    r, g, b = davis_palette()[object_id % 256]
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+class Project:
+    def __init__(self, folder: str | Path, tracker: str = "csrt"):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.tracker = tracker
+        self.session: Session | None = None
+        self.video: str | None = None
+        self.objects: dict[int, ObjectInfo] = {}
+        self.undo_stack: list[tuple] = []
+        self.redo_stack: list[tuple] = []
+        self.progress = Progress()
+        self.lock = threading.RLock()
+        self.saved: dict[int, bytes] = {}
+        if (self.folder / "project.json").is_file():
+            self._reopen()
+
+    # -- opening and saving -------------------------------------------------------------
+    def open_video(self, video: str | Path) -> None:
+        with self.lock:
+            self._idle()
+            self.session = Session(video, tracker=self.tracker)
+            self.video = str(video)
+            self.objects, self.undo_stack, self.redo_stack, self.saved = {}, [], [], {}
+            shutil.rmtree(self.folder / "masks", ignore_errors=True)
+            self.save()
+
+    def _reopen(self) -> None:
+        data = json.loads((self.folder / "project.json").read_text())
+        self.tracker = data.get("tracker", self.tracker)
+        self.session = Session(data["video"], tracker=self.tracker)
+        self.video = data["video"]
+        self.objects = {o["id"]: ObjectInfo(**o) for o in data["objects"]}
+        for path in sorted((self.folder / "masks").glob("*.png")):
+            self.session.store[int(path.stem)] = read_label_png(path)
+            self.saved[int(path.stem)] = self.session.store.frames[int(path.stem)]
+        self.session.annotated = set(data["annotated"])
+        self.session.object_ids = sorted(
+            o for o in self.objects if o in data.get("session_objects", [])
+        )
+
+    def save(self) -> None:
+        """Write project.json and the mask PNGs of frames that changed since the last save."""
+        session = self.require()
+        masks = self.folder / "masks"
+        masks.mkdir(exist_ok=True)
+        for t, blob in session.store.frames.items():
+            if self.saved.get(t) is not blob:
+                write_label_png(masks / f"{t:05d}.png", session.store[t])
+                self.saved[t] = blob
+        for t in [t for t in self.saved if t not in session.store.frames]:
+            (masks / f"{t:05d}.png").unlink(missing_ok=True)
+            del self.saved[t]
+        data = {
+            "video": self.video,
+            "tracker": self.tracker,
+            "objects": [asdict(o) for o in self.objects.values()],
+            "session_objects": session.object_ids,
+            "annotated": sorted(session.annotated),
+        }
+        (self.folder / "project.json").write_text(json.dumps(data, indent=1))
+
+    # -- state --------------------------------------------------------------------------
+    def require(self) -> Session:
+        if self.session is None:
+            raise TrackpropError("no video is open: open or upload one first.")
+        return self.session
+
+    def _idle(self) -> None:
+        if self.progress.running:
+            raise BusyError("propagation is running: wait for it or cancel it first.")
+
+    def _checkpoint(self) -> None:
+        self.undo_stack = [*self.undo_stack[-UNDO_DEPTH + 1 :], self.require().snapshot()]
+        self.redo_stack = []
+
+    def describe(self) -> dict:
+        session = self.require()
+        return {
+            "video": Path(self.video).name,
+            "num_frames": session.num_frames,
+            "width": session.frames.width,
+            "height": session.frames.height,
+            "fps": session.frames.fps,
+            "tracker": self.tracker,
+            "objects": [asdict(o) for o in self.objects.values()],
+            "annotated": sorted(session.annotated),
+            "masked": sorted(session.store.frames),
+            "can_undo": bool(self.undo_stack),
+            "can_redo": bool(self.redo_stack),
+        }
+
+    # -- objects ------------------------------------------------------------------------
+    def add_object(self, name: str | None = None, colour: str | None = None) -> ObjectInfo:
+        with self.lock:
+            self._idle()
+            self.require()
+            object_id = max([0, *self.objects, *self.require().object_ids]) + 1
+            if object_id > 255:
+                raise TrackpropError("at most 255 objects per video.")
+            info = ObjectInfo(
+                object_id, name or f"object {object_id}", colour or default_colour(object_id)
+            )
+            self.objects[object_id] = info
+            self.save()
+            return info
+
+    def update_object(self, object_id: int, name: str | None, colour: str | None) -> ObjectInfo:
+        with self.lock:
+            info = self._object(object_id)
+            if name is not None:
+                info.name = name[:80]
+            if colour is not None:
+                if not (
+                    len(colour) == 7
+                    and colour.startswith("#")
+                    and all(c in "0123456789abcdefABCDEF" for c in colour[1:])
+                ):
+                    raise TrackpropError(f"colour '{colour}' is not of the form #rrggbb.")
+                info.colour = colour.lower()
+            self.save()
+            return info
+
+    def remove_object(self, object_id: int) -> None:
+        with self.lock:
+            self._idle()
+            self._object(object_id)
+            self._checkpoint()
+            if object_id in self.require().object_ids:
+                self.require().remove_object(object_id)
+            del self.objects[object_id]
+            self.save()
+
+    def _object(self, object_id: int) -> ObjectInfo:
+        if object_id not in self.objects:
+            raise TrackpropError(f"object {object_id} does not exist.")
+        return self.objects[object_id]
+
+    # -- editing ------------------------------------------------------------------------
+    def interact(self, frame: int, strokes: list[dict]) -> np.ndarray:
+        """strokes: [{"object_id": k (0 = background), "path": [[x, y], ...] in [0, 1]}]."""
+        with self.lock:
+            self._idle()
+            session = self.require()
+            for stroke in strokes:
+                object_id = stroke.get("object_id")
+                if object_id and object_id not in self.objects:
+                    raise TrackpropError(f"object {object_id} does not exist: add it first.")
+            lists: list[list] = [[] for _ in range(session.num_frames)]
+            session.frames.check_index(frame)
+            lists[frame] = strokes
+            self._checkpoint()
+            try:
+                labels = session.interact(frame, {"sequence": "gui", "scribbles": lists})
+            except TrackpropError:
+                self.undo_stack.pop()
+                raise
+            self.save()
+            return labels
+
+    def undo(self) -> None:
+        with self.lock:
+            self._idle()
+            if not self.undo_stack:
+                raise TrackpropError("nothing to undo.")
+            self.redo_stack.append(self.require().snapshot())
+            self.require().restore(self.undo_stack.pop())
+            self.save()
+
+    def redo(self) -> None:
+        with self.lock:
+            self._idle()
+            if not self.redo_stack:
+                raise TrackpropError("nothing to redo.")
+            self.undo_stack.append(self.require().snapshot())
+            self.require().restore(self.redo_stack.pop())
+            self.save()
+
+    # -- propagation --------------------------------------------------------------------
+    def start_propagation(self, frame: int) -> None:
+        with self.lock:
+            self._idle()
+            session = self.require()
+            session.frames.check_index(frame)
+            if frame not in session.store.frames:
+                raise TrackpropError(
+                    f"frame {frame} has no mask to propagate from; draw on it first."
+                )
+            self._checkpoint()
+            self.progress = Progress(running=True, total=session.num_frames - 1)
+        threading.Thread(target=self._propagate, args=(frame,), daemon=True).start()
+
+    def _propagate(self, frame: int) -> None:
+        try:
+            for _ in self.require().propagate(frame):
+                self.progress.done += 1
+                if self.progress.cancelled:
+                    break
+        finally:
+            with self.lock:
+                self.progress.running = False
+                self.save()
+
+    def cancel(self) -> None:
+        self.progress.cancelled = True
+
+    # -- export -------------------------------------------------------------------------
+    def export(self, format: str) -> Path:
+        """Export in `format` and return a zip of the result (inside the project's exports/)."""
+        if format not in EXPORTERS:  # checked before the name is used in a path
+            raise TrackpropError(
+                f"unknown export format '{format}'; choose one of: {', '.join(EXPORTERS)}."
+            )
+        with self.lock:
+            self._idle()
+            exports = self.folder / "exports"
+            target = exports / format
+            shutil.rmtree(target, ignore_errors=True)
+            self.require().export(target, format)
+            return Path(shutil.make_archive(str(exports / format), "zip", root_dir=target))
+
+
+class BusyError(TrackpropError):
+    """The project is busy propagating."""
