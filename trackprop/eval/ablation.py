@@ -1,7 +1,11 @@
-"""`trackprop eval ablation`: the interactive evaluation once per tracker, one table (the paper's Table 1)."""
+"""`trackprop eval ablation`: the interactive evaluation once per tracker, one table (the paper's Table 1).
+
+Resumable: a tracker whose report folder already holds summary.json is read, not run again.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from trackprop.eval.interactive import run_interactive
@@ -14,7 +18,13 @@ def run_ablation(
     report = Path(report)
     lines = ["| tracker | AUC | J&F@60s |", "|---|---|---|"]
     for tracker in TRACKERS:
-        summary = run_interactive(root, subset, rounds, time_per_object, tracker, report / tracker)
+        summary_file = report / tracker / "summary.json"
+        if summary_file.is_file():  # resumable: a finished tracker is not run again
+            summary = json.loads(summary_file.read_text())
+        else:
+            summary = run_interactive(
+                root, subset, rounds, time_per_object, tracker, report / tracker
+            )
         lines.append(
             f"| {tracker} | {summary['auc']:.3f} | {summary['metric_at_threshold']['J_AND_F']:.3f} |"
         )

@@ -203,21 +203,19 @@ class Project:
             return labels
 
     def undo(self) -> None:
-        with self.lock:
-            self._idle()
-            if not self.undo_stack:
-                raise TrackpropError("nothing to undo.")
-            self.redo_stack.append(self.require().snapshot())
-            self.require().restore(self.undo_stack.pop())
-            self.save()
+        self._step_history(self.undo_stack, self.redo_stack, "nothing to undo.")
 
     def redo(self) -> None:
+        self._step_history(self.redo_stack, self.undo_stack, "nothing to redo.")
+
+    def _step_history(self, source: list, target: list, empty: str) -> None:
+        """Restore the newest state of `source`, keeping the current one on `target`."""
         with self.lock:
             self._idle()
-            if not self.redo_stack:
-                raise TrackpropError("nothing to redo.")
-            self.undo_stack.append(self.require().snapshot())
-            self.require().restore(self.redo_stack.pop())
+            if not source:
+                raise TrackpropError(empty)
+            target.append(self.require().snapshot())
+            self.require().restore(source.pop())
             self.save()
 
     # -- propagation --------------------------------------------------------------------
