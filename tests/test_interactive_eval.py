@@ -1,0 +1,62 @@
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip(
+    "davisinteractive", reason="the evaluation extra is not installed (make test installs it)"
+)
+
+from trackprop.data.builtin import builtin_pool
+from trackprop.data.synth import SynthConfig, synthesize
+from trackprop.eval.interactive import run_interactive
+
+TINY = SynthConfig(frames=6, height=120, width=214, min_objects=1, max_objects=2)
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """davisinteractive's clock advances exactly 0.5 s per reading: timings are deterministic."""
+    import davisinteractive.session.session as session_module
+
+    ticks = itertools.count()
+    monkeypatch.setattr(session_module.time, "time", lambda: 1000.0 + 0.5 * next(ticks))
+
+
+def hand_auc(report: pd.DataFrame, time_per_object: float, objects: list[int]) -> float:
+    """AUC as the protocol defines it, recomputed from the raw per-object rows."""
+    per_round = report.groupby("interaction")["j_and_f"].mean()
+    timing = (
+        report.groupby(["sequence", "interaction"])["timing"]
+        .mean()
+        .groupby("interaction")
+        .mean()
+        .cumsum()
+    )
+    times = np.concatenate([[0.0], timing.values, [np.mean(objects) * time_per_object]])
+    values = np.concatenate([[0.0], per_round.values, per_round.values[-1:]])
+    return float(np.trapezoid(values, times) / times.max())
+
+
+def test_interactive_protocol_end_to_end(tmp_path, fake_clock):
+    results = synthesize(
+        tmp_path / "davis", builtin_pool(), videos=2, seed=11, split="val", config=TINY, workers=1
+    )
+    summary = run_interactive(
+        tmp_path / "davis",
+        "val",
+        rounds=2,
+        time_per_object=30,
+        tracker="none",
+        report=tmp_path / "report",
+    )
+    report = pd.read_csv(tmp_path / "report" / "report.csv")
+    assert set(report["sequence"]) == {r["name"] for r in results}
+    assert set(report["interaction"]) == {1, 2}
+    assert 0 <= summary["auc"] <= 1
+    assert summary["auc"] == pytest.approx(
+        hand_auc(report, 30, [r["objects"] for r in results]), abs=1e-6
+    )
+    for name in ("curve.png", "per_sequence.csv", "summary.json", "headline.json"):
+        assert (tmp_path / "report" / name).is_file()
