@@ -111,3 +111,14 @@ def test_bad_input_gives_one_line_errors(clip):
         session.export("/tmp/never", "gif")
     with pytest.raises(TrackpropError, match="unknown tracker 'atom2'"):
         Session(frames[:3], tracker="atom2")
+
+
+def test_an_object_absent_from_the_start_frame_is_carried_along(clip):
+    frames, truth = clip
+    session = Session(frames[:6], tracker="csrt")
+    session.add_mask(0, truth[0])
+    only_first = np.where(truth[3] == 1, 1, 0).astype(np.uint8)
+    session.add_mask(3, only_first)  # object 2 is not on frame 3
+    visited = [t for t, _ in session.propagate(3)]
+    assert visited == [4, 5, 2, 1]
+    assert session.object_ids == [1, 2]

@@ -25,6 +25,7 @@ class OpenCVTracker:
         self.kind = kind
         self.scale = scale
         self.box = np.zeros(4)
+        self.tracker = None  # until init succeeds, update answers "lost"
 
     def _prepare(self, frame: np.ndarray) -> np.ndarray:
         if self.scale != 1:
