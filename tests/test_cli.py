@@ -21,3 +21,10 @@ def test_bad_input_is_one_line_on_stderr(tmp_path, capsys, monkeypatch):
     assert main(["data", "preview", str(tmp_path), "--out", str(tmp_path / "s.png")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "is this a DAVIS root?" in err
+
+
+def test_public_api_names_the_session():
+    import trackprop
+    from trackprop.session import Session
+
+    assert trackprop.Session is Session
