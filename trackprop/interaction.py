@@ -79,8 +79,9 @@ class Interactor:
         """New (H,W) uint8 labels after segmenting `touched` objects from the frame's strokes."""
         size = frame.shape[:2]
         scores = np.full((len(touched), *size), -np.inf, np.float32)
+        has_mask = [bool((labels == k).any()) for k in touched]  # decides first round vs refinement
         for refine, network in self.networks.items():
-            members = [i for i, k in enumerate(touched) if (labels == k).any() == refine]
+            members = [i for i, flag in enumerate(has_mask) if flag == refine]
             if not members:
                 continue
             inputs, rois = [], []

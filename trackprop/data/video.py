@@ -87,15 +87,19 @@ class FolderFrames(FrameSource):
         self.paths = paths
         self.num_frames = len(paths)
         self.fps = fps
-        self.height, self.width = self.read(0).shape[:2]
+        self.height, self.width = self._load(0).shape[:2]
 
-    def read(self, t: int) -> np.ndarray:
+    def _load(self, t: int) -> np.ndarray:
         path = self.paths[self.check_index(t)]
         try:
-            frame = np.asarray(Image.open(path).convert("RGB"))
+            return np.asarray(Image.open(path).convert("RGB"))
         except Exception as exc:
             raise TrackpropError(f"{path}: frame {t} is not a readable image ({exc}).") from None
-        if hasattr(self, "height") and frame.shape[:2] != (self.height, self.width):
+
+    def read(self, t: int) -> np.ndarray:
+        frame = self._load(t)
+        path = self.paths[t]
+        if frame.shape[:2] != (self.height, self.width):
             raise TrackpropError(
                 f"{path}: frame {t} is {frame.shape[1]}x{frame.shape[0]}, "
                 f"the first frame is {self.width}x{self.height}."
