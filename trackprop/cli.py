@@ -42,13 +42,9 @@ def cmd_data_preview(args: argparse.Namespace) -> None:
 def train_config(args: argparse.Namespace):
     from trackprop.train.loop import TrainConfig
 
+    segmentation = {"encoder": args.encoder, "size": args.size} if "encoder" in args else {}
     return TrainConfig(
-        steps=args.steps,
-        batch=args.batch,
-        encoder=args.encoder,
-        size=args.size,
-        lr=args.lr,
-        threads=args.threads,
+        steps=args.steps, batch=args.batch, lr=args.lr, threads=args.threads, **segmentation
     )
 
 
@@ -77,6 +73,18 @@ def cmd_train_interaction(args: argparse.Namespace) -> None:
     report_training(args.out, result)
 
 
+def cmd_train_tracker(args: argparse.Namespace) -> None:
+    from importlib import import_module
+
+    from trackprop.train.tracker_training import train_tracker
+
+    training = import_module(f"trackprop.train.{args.train_command}").TRAINING
+    result = train_tracker(
+        training, args.data, args.out, args.val, train_config(args), args.split, args.val_split
+    )
+    print(f"wrote {args.out}: {result}")
+
+
 def cmd_propagate(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
@@ -96,7 +104,13 @@ def cmd_eval_interactive(args: argparse.Namespace) -> None:
     from trackprop.eval.interactive import run_interactive
 
     summary = run_interactive(
-        args.root, args.subset, args.rounds, args.time_per_object, args.tracker, args.report
+        args.root,
+        args.subset,
+        args.rounds,
+        args.time_per_object,
+        args.tracker,
+        args.report,
+        args.threads,
     )
     print(
         f"AUC {summary['auc']:.3f}  J&F@60s {summary['metric_at_threshold']['J_AND_F']:.3f}  (report: {args.report})"
@@ -107,7 +121,7 @@ def cmd_eval_ablation(args: argparse.Namespace) -> None:
     from trackprop.eval.ablation import run_ablation
 
     print(
-        f"wrote {run_ablation(args.root, args.subset, args.rounds, args.time_per_object, args.report)}"
+        f"wrote {run_ablation(args.root, args.subset, args.rounds, args.time_per_object, args.report, args.threads)}"
     )
 
 
@@ -134,6 +148,25 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from trackprop.demo import run_demo
 
     run_demo(Path(args.out))
+
+
+TRACKER_HELP = "none, csrt, kcf, mil, medianflow, atom or dasiamrpn"
+
+
+def add_training_args(parser: argparse.ArgumentParser, steps: int, batch: int, lr: float) -> None:
+    parser.add_argument("--data", required=True, help="DAVIS root with the training split")
+    parser.add_argument("--split", default="train")
+    parser.add_argument("--val", required=True, help="DAVIS root with the validation split")
+    parser.add_argument("--val-split", default="val")
+    parser.add_argument(
+        "--out", required=True, help="checkpoint (.pt); resumes from <out>.state.pt"
+    )
+    parser.add_argument("--steps", type=int, default=steps)
+    parser.add_argument("--batch", type=int, default=batch)
+    parser.add_argument("--lr", type=float, default=lr)
+    parser.add_argument(
+        "--threads", type=int, default=2, help="torch threads (1 when two trainings share 2 cores)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--mask", required=True, help="label-map PNG (DAVIS indexed, or grey ids)"
     )
     propagate.add_argument("--frame", type=int, default=0, help="frame the mask belongs to")
-    propagate.add_argument("--tracker", default="csrt", help="none, csrt, kcf, mil, medianflow")
+    propagate.add_argument("--tracker", default="csrt", help=TRACKER_HELP)
     propagate.add_argument("--out", required=True, help="output folder")
     propagate.add_argument(
         "--format", default="davis", help="comma list of davis, png, coco-rle, mp4"
@@ -193,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="interface to bind (default: this machine only)"
     )
     serve.add_argument("--project", help="project folder (autosaved; reopened when it exists)")
-    serve.add_argument("--tracker", default="csrt")
+    serve.add_argument("--tracker", default="csrt", help=TRACKER_HELP)
     serve.set_defaults(func=cmd_serve)
 
     evaluate = commands.add_parser("eval", help="evaluate on the DAVIS interactive protocol")
@@ -201,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     interactive = eval_commands.add_parser(
         "interactive", help="AUC and J&F@60s with the DAVIS robot"
     )
-    interactive.add_argument("--tracker", default="csrt")
+    interactive.add_argument("--tracker", default="csrt", help=TRACKER_HELP)
     interactive.set_defaults(func=cmd_eval_interactive)
     ablation = eval_commands.add_parser(
         "ablation", help="the interactive evaluation once per tracker"
@@ -214,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         protocol.add_argument("--subset", default="val")
         protocol.add_argument("--rounds", type=int, default=8)
         protocol.add_argument("--time-per-object", type=float, default=30)
+        protocol.add_argument("--threads", type=int, default=2, help="CPU threads of each library")
         protocol.add_argument(
             "--report", required=True, help="folder for the report, tables and plot"
         )
@@ -227,25 +261,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--round", choices=["first", "refine"], required=True, help="first: 4 channels; refine: 5"
     )
     interaction.set_defaults(func=cmd_train_interaction)
+    atom = train_commands.add_parser("atom", help="ATOM's backbone and IoU net (tracker)")
+    dasiamrpn = train_commands.add_parser(
+        "dasiamrpn", help="the DaSiamRPN Siamese network (tracker)"
+    )
+    for tracker in (atom, dasiamrpn):
+        tracker.set_defaults(func=cmd_train_tracker)
+        add_training_args(tracker, steps=4000, batch=16, lr=2e-3)
     for network in (propagation, interaction):
-        network.add_argument("--data", required=True, help="DAVIS root with the training split")
-        network.add_argument("--split", default="train")
-        network.add_argument("--val", required=True, help="DAVIS root with the validation split")
-        network.add_argument("--val-split", default="val")
-        network.add_argument(
-            "--out", required=True, help="checkpoint (.pt); resumes from <out>.state.pt"
-        )
-        network.add_argument("--steps", type=int, default=6000)
-        network.add_argument("--batch", type=int, default=8)
-        network.add_argument("--lr", type=float, default=2e-3)
+        add_training_args(network, steps=6000, batch=8, lr=2e-3)
         network.add_argument("--encoder", default="mobilenetv3-small")
         network.add_argument("--size", type=int, default=192, help="network input side")
-        network.add_argument(
-            "--threads",
-            type=int,
-            default=2,
-            help="torch threads (1 when two trainings share 2 cores)",
-        )
     return parser
 
 

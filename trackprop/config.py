@@ -20,4 +20,10 @@ class TrackerConfig:
     min_score: float = (
         0.3  # below this the tracker counts as lost and is re-initialised from the mask
     )
-    min_box_iou: float = 0.3  # below this IoU between tracker box and mask box, trust the mask
+    # The propagator takes only the tracker's centre (the size comes from the mask), so the
+    # tracker is judged by its centre: re-initialised from the mask's box when the mask box,
+    # moved onto the tracker's centre, overlaps the real one by less than this IoU ...
+    min_box_iou: float = 0.3
+    # ... or when its box's area is off the mask box's by more than this factor (fixed-scale
+    # trackers such as MIL and KCF are re-sized only then: their re-initialisation is costly).
+    max_area_ratio: float = 4.0

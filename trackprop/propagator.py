@@ -78,6 +78,16 @@ def shift_mask(mask: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.n
     return cv2.warpAffine(mask, matrix, (mask.shape[1], mask.shape[0]), flags=cv2.INTER_NEAREST)
 
 
+def tracker_disagrees(tracked: np.ndarray, box: np.ndarray, config: TrackerConfig) -> bool:
+    """Does the tracker's box contradict the propagated mask's `box` (rule in TrackerConfig)?"""
+    size = box[2:] - box[:2]
+    center = (tracked[:2] + tracked[2:]) / 2
+    centred = np.concatenate([center - size / 2, center + size / 2])
+    area_ratio = np.prod(tracked[2:] - tracked[:2]) / np.prod(size)
+    limit = config.max_area_ratio
+    return box_iou(centred, box) < config.min_box_iou or not 1 / limit <= area_ratio <= limit
+
+
 class Propagator:
     def __init__(self, network: OnnxNetwork, roi: RoiConfig, tracking: TrackerConfig):
         self.network = network
@@ -155,5 +165,5 @@ class Propagator:
         if isinstance(track.tracker, WholeFrame):
             return
         tracked = getattr(track.tracker, "box", None)
-        if tracked is None or box_iou(tracked, box) < self.tracking.min_box_iou:
+        if tracked is None or tracker_disagrees(tracked, box, self.tracking):
             track.tracker.init(frame, box)  # recover instead of drifting

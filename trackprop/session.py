@@ -38,6 +38,7 @@ class Session:
         roi: RoiConfig = RoiConfig(),
         network: OnnxNetwork | None = None,
         interactor: Interactor | None = None,
+        threads: int = 2,
     ):
         make_tracker(tracker)  # fail now on an unknown name, not mid-propagation
         self.frames = open_frames(frames)
@@ -46,8 +47,11 @@ class Session:
         self.annotated: set[int] = set()
         self.object_ids: list[int] = []
         self._interactor = interactor
+        self.threads = threads  # of each network's ONNX Runtime session
         self.propagator = Propagator(
-            network or OnnxNetwork(shipped("propagation")), roi, TrackerConfig(name=tracker)
+            network or OnnxNetwork(shipped("propagation"), threads),
+            roi,
+            TrackerConfig(name=tracker),
         )
 
     @property
@@ -88,8 +92,8 @@ class Session:
         """The scribble networks, loaded on first use (propagation-only users never pay for them)."""
         if self._interactor is None:
             self._interactor = Interactor(
-                OnnxNetwork(shipped("interaction_first")),
-                OnnxNetwork(shipped("interaction_refine")),
+                OnnxNetwork(shipped("interaction_first"), self.threads),
+                OnnxNetwork(shipped("interaction_refine"), self.threads),
             )
         return self._interactor
 

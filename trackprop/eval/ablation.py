@@ -13,7 +13,12 @@ from trackprop.trackers import TRACKERS
 
 
 def run_ablation(
-    root: str | Path, subset: str, rounds: int, time_per_object: float, report: str | Path
+    root: str | Path,
+    subset: str,
+    rounds: int,
+    time_per_object: float,
+    report: str | Path,
+    threads: int = 2,
 ) -> Path:
     report = Path(report)
     lines = ["| tracker | AUC | J&F@60s |", "|---|---|---|"]
@@ -23,7 +28,7 @@ def run_ablation(
             summary = json.loads(summary_file.read_text())
         else:
             summary = run_interactive(
-                root, subset, rounds, time_per_object, tracker, report / tracker
+                root, subset, rounds, time_per_object, tracker, report / tracker, threads
             )
         lines.append(
             f"| {tracker} | {summary['auc']:.3f} | {summary['metric_at_threshold']['J_AND_F']:.3f} |"
@@ -31,7 +36,7 @@ def run_ablation(
         print(lines[-1], flush=True)
     table = report / "ablation.md"
     table.write_text(
-        f"DAVIS interactive protocol on {root} ({subset}), {rounds} rounds, {time_per_object} s per object.\n\n"
+        f"DAVIS interactive protocol on {root} ({subset}), {rounds} rounds, {time_per_object} s per object, {threads} threads.\n\n"
         + "\n".join(lines)
         + "\n"
     )

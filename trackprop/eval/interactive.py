@@ -16,6 +16,7 @@ import numpy as np
 from trackprop.data.davis import DavisRoot
 from trackprop.errors import TrackpropError
 from trackprop.eval.davis_compat import Davis, DavisInteractiveSession, annotated_frames
+from trackprop.models.runtime import limit_threads
 from trackprop.session import Session
 
 TIME_THRESHOLD = 60  # seconds: the J&F@60s point of the curve
@@ -73,8 +74,13 @@ def run_interactive(
     time_per_object: float,
     tracker: str,
     report: str | Path,
+    threads: int = 2,
 ) -> dict:
-    """Run the protocol; writes the raw report, the summary JSON, a per-sequence table and the curve plot."""
+    """Run the protocol; writes the raw report, the summary JSON, a per-sequence table and the curve plot.
+
+    `threads`: CPU threads of every library we run (the protocol's clock counts our time).
+    """
+    limit_threads(threads)
     davis = DavisRoot(root)
     names = register_sequences(davis, subset)
     report = Path(report)
@@ -91,7 +97,7 @@ def run_interactive(
         while evaluation.next():
             sequence, last, new_sequence = evaluation.get_scribbles(only_last=True)
             if new_sequence:
-                session = Session(davis.frame_dir(sequence), tracker=tracker)
+                session = Session(davis.frame_dir(sequence), tracker=tracker, threads=threads)
                 scribbles = None
             scribbles = accumulate(scribbles, last)
             for frame in annotated_frames(last):

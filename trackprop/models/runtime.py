@@ -33,6 +33,15 @@ class OnnxNetwork:
         return self.session.run(["logits"], {"input": np.ascontiguousarray(inputs, np.float32)})[0]
 
 
+def limit_threads(threads: int) -> None:
+    """Threads of the libraries that run beside ONNX Runtime: OpenCV (trackers) and torch (learned trackers)."""
+    import cv2
+    import torch
+
+    cv2.setNumThreads(threads)
+    torch.set_num_threads(threads)
+
+
 def shipped(name: str) -> Path:
     """Path of a network that ships inside the package (trackprop/weights/<name>.onnx)."""
     return WEIGHTS / f"{name}.onnx"

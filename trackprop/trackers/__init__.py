@@ -9,7 +9,26 @@ from trackprop.trackers.base import Tracker, box_iou
 from trackprop.trackers.none import WholeFrame
 from trackprop.trackers.opencv import CONSTRUCTORS, OpenCVTracker
 
-TRACKERS = {"none": WholeFrame, **{name: partial(OpenCVTracker, name) for name in CONSTRUCTORS}}
+
+# The learned trackers import torch and load their weights only when one is made.
+def atom() -> Tracker:
+    from trackprop.trackers.learned.atom import AtomTracker
+
+    return AtomTracker()
+
+
+def dasiamrpn() -> Tracker:
+    from trackprop.trackers.learned.dasiamrpn import DaSiamRPNTracker
+
+    return DaSiamRPNTracker()
+
+
+TRACKERS = {
+    "none": WholeFrame,
+    **{name: partial(OpenCVTracker, name) for name in CONSTRUCTORS},
+    "atom": atom,
+    "dasiamrpn": dasiamrpn,
+}
 
 
 def make_tracker(name: str) -> Tracker:

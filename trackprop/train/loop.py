@@ -1,6 +1,7 @@
-"""The training loop every network shares: sampler in, resumable checkpoints and a log out.
+"""The training loop every network shares: a loss per step in, resumable checkpoints and a log out.
 
-A sampler draws a batch: (inputs (B,C,S,S) float32, targets (B,S,S) int64 0/1). The loop
+`fit` is the loop (segmentation networks and the learned trackers use it). For segmentation, a
+sampler draws a batch: (inputs (B,C,S,S) float32, targets (B,S,S) int64 0/1). The loop
 writes <out>.state.pt (weights, optimizer, schedule, step, RNG) every `checkpoint_every` steps and
 resumes from it; <out>.log gets one JSON line per evaluation (step, loss, val IoU, seconds); at the
 end <out> holds the fp16 checkpoint that ships and <out minus .pt>.onnx its ONNX export.
@@ -23,6 +24,8 @@ from trackprop.models.networks import build_network, save_checkpoint
 
 Batch = tuple[np.ndarray, np.ndarray]
 Sampler = Callable[[np.random.Generator, int], Batch]
+StepLoss = Callable[[torch.nn.Module, np.random.Generator, int], torch.Tensor]
+Evaluate = Callable[[torch.nn.Module], dict]
 
 
 @dataclass(frozen=True)
@@ -71,20 +74,22 @@ def mean_iou(network: torch.nn.Module, batches: list[Batch]) -> float:
     return float(np.mean(scores))
 
 
-def train_network(
-    sampler: Sampler,
-    val_sampler: Sampler,
-    in_channels: int,
+def fit(
+    network: torch.nn.Module,
+    step_loss: StepLoss,
+    evaluate: Evaluate,
     config: TrainConfig,
-    out: str | Path,
+    out: Path,
     desc: str,
-    **meta,
 ) -> dict:
+    """Optimise `network` for config.steps steps, resuming from and checkpointing to <out>.state.pt.
+
+    `step_loss(network, rng, batch)` draws a batch and returns its loss; `evaluate(network)`
+    returns the validation metrics logged every `eval_every` steps and at the end.
+    """
     torch.set_num_threads(config.threads)
-    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     state_path, log_path = out.with_suffix(".state.pt"), out.with_suffix(".log")
-    network = build_network(config.encoder, in_channels).to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(
         network.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
@@ -101,15 +106,12 @@ def train_network(
         rng.bit_generator.state = state["rng"]
         step, elapsed = state["step"], state["elapsed"]
         print(f"resumed from {state_path} at step {step}")
-    val_rng = np.random.default_rng(12345)
-    val_batches = [val_sampler(val_rng, 16) for _ in range(config.val_batches)]
     network.train()
     losses: list[float] = []
     progress = tqdm(total=config.steps, initial=step, desc=desc)
     started = time.perf_counter() - elapsed
     while step < config.steps:
-        inputs, targets = to_tensors(sampler(rng, config.batch))
-        loss = segmentation_loss(network(inputs), targets)
+        loss = step_loss(network, rng, config.batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -122,9 +124,10 @@ def train_network(
             record = {
                 "step": step,
                 "loss": float(np.mean(losses[-config.eval_every :])),
-                "val_iou": mean_iou(network, val_batches),
+                **evaluate(network),
                 "seconds": round(time.perf_counter() - started),
             }
+            network.train()
             with log_path.open("a") as log:
                 log.write(json.dumps(record) + "\n")
             progress.write(json.dumps(record))
@@ -139,11 +142,34 @@ def train_network(
             }
             torch.save(state, state_path)
     progress.close()
-    final = {
-        "val_iou": mean_iou(network, val_batches),
-        "seconds": round(time.perf_counter() - started),
-        "steps": step,
-    }
+    final = {**evaluate(network), "seconds": round(time.perf_counter() - started), "steps": step}
+    network.train()
+    return final
+
+
+def train_network(
+    sampler: Sampler,
+    val_sampler: Sampler,
+    in_channels: int,
+    config: TrainConfig,
+    out: str | Path,
+    desc: str,
+    **meta,
+) -> dict:
+    """A segmentation network: trained by `fit`, then shipped as fp16 .pt and ONNX."""
+    out = Path(out)
+    network = build_network(config.encoder, in_channels).to(memory_format=torch.channels_last)
+    val_rng = np.random.default_rng(12345)
+    val_batches = [val_sampler(val_rng, 16) for _ in range(config.val_batches)]
+
+    def step_loss(network: torch.nn.Module, rng: np.random.Generator, batch: int) -> torch.Tensor:
+        inputs, targets = to_tensors(sampler(rng, batch))
+        return segmentation_loss(network(inputs), targets)
+
+    def evaluate(network: torch.nn.Module) -> dict:
+        return {"val_iou": mean_iou(network, val_batches)}
+
+    final = fit(network, step_loss, evaluate, config, out, desc)
     save_checkpoint(
         out,
         network,

@@ -1,0 +1,1 @@
+"""Learned trackers (the paper's ATOM and DaSiamRPN), in PyTorch, with weights trained here."""
