@@ -58,3 +58,19 @@ def test_a_tracker_is_judged_by_its_centre_and_gross_scale_errors():
     assert tracker_disagrees(
         np.array([150 - small, 150 - small, 150 + small, 150 + small]), mask_box, config
     )
+
+
+@pytest.mark.parametrize("name", ["csrt", "kcf", "mil", "medianflow"])
+def test_a_tiny_box_leaves_an_opencv_tracker_lost_instead_of_hanging(name, rng):
+    frame = rng.integers(0, 255, (120, 160, 3)).astype(np.uint8)
+    tracker = make_tracker(name)
+    tracker.init(frame, np.array([50.0, 50.0, 57.0, 57.0]))  # 3.5 px at the trackers' half scale
+    box, score = tracker.update(frame)
+    assert score == 0 and np.array_equal(box, [50, 50, 57, 57])
+
+
+def test_mil_is_not_started_on_a_box_its_init_never_returns_from(rng):
+    frame = rng.integers(0, 255, (120, 160, 3)).astype(np.uint8)
+    tracker = make_tracker("mil")
+    tracker.init(frame, np.array([50.0, 50.0, 60.0, 60.0]))  # 5 px at half scale: hung before
+    assert tracker.update(frame)[1] == 0
