@@ -9,7 +9,7 @@ from trackprop.trackers import TRACKERS, box_iou, make_tracker
 
 # Mean IoU measured over seeds 0-4 of this clip: csrt 0.85-0.91, kcf 0.66 (fixed box size),
 # mil 0.41-0.46 (drifts by a few pixels on a 15-pixel patch at half scale), medianflow 0.88-0.97,
-# atom 0.81-0.84, dasiamrpn 0.91-0.93.
+# atom 0.81-0.85, dasiamrpn 0.91-0.93.
 MIN_MEAN_IOU = {
     "csrt": 0.75,
     "kcf": 0.55,

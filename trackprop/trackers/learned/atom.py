@@ -41,7 +41,9 @@ class AtomConfig:
     lost_below: float = 0.25
     train_above: float = 0.5  # a frame becomes a classifier sample above this confidence
     update_every: int = 5
-    max_scale_change: float = 1.3  # per frame
+    # Per frame. The IoU net's size estimates are the weak part of our ATOM (tracking benchmark
+    # success AUC 0.32 with 1.3, 0.37 with 1.05), so the box may change its size only slowly.
+    max_scale_change: float = 1.05
 
 
 def feature_cell(point: np.ndarray) -> np.ndarray:
