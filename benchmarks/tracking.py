@@ -21,8 +21,7 @@ import numpy as np
 from benchmarks.common import load_sequence, machine
 from trackprop.data.davis import DavisRoot
 from trackprop.models.runtime import limit_threads
-from trackprop.trackers import TRACKERS, make_tracker
-from trackprop.trackers.learned.crops import box_ious
+from trackprop.trackers import TRACKERS, box_iou, make_tracker
 from trackprop.train.augment import mask_box
 
 THRESHOLDS = np.linspace(0, 1, 21)
@@ -43,7 +42,7 @@ def track_object(tracker_name: str, frames: np.ndarray, labels: np.ndarray, obj:
         truth = boxes[t]
         if truth is None:
             continue
-        ious.append(float(box_ious(np.asarray(box, float), truth)))
+        ious.append(box_iou(box, truth))
         errors.append(float(np.linalg.norm((box[:2] + box[2:]) / 2 - (truth[:2] + truth[2:]) / 2)))
     return ious, errors, seconds
 

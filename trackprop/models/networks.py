@@ -40,6 +40,11 @@ def mask_channel(masks: np.ndarray) -> np.ndarray:
     return masks.astype(np.float32) * 2 - 1
 
 
+def half_state(network: torch.nn.Module) -> dict:
+    """The network's state with floating-point tensors in fp16 (what ships: half the size)."""
+    return {k: (v.half() if v.is_floating_point() else v) for k, v in network.state_dict().items()}
+
+
 def save_checkpoint(
     path,
     network: torch.nn.Module,
@@ -50,10 +55,7 @@ def save_checkpoint(
     **extra,
 ) -> None:
     """A self-describing checkpoint: weights (fp16 to ship small) plus what builds the network."""
-    state = {
-        k: (v.half() if half and v.is_floating_point() else v)
-        for k, v in network.state_dict().items()
-    }
+    state = half_state(network) if half else network.state_dict()
     torch.save(
         {
             "encoder": encoder,

@@ -17,11 +17,12 @@ import torch
 import torch.nn.functional as F
 
 from trackprop.roi import crop_roi
-from trackprop.trackers.learned.atom import CLASSIFIER_STRIDE, feature_cell
+from trackprop.trackers.base import box_ious
+from trackprop.trackers.learned.atom import CLASSIFIER_STRIDE, target_label
 from trackprop.trackers.learned.atom_net import AtomGeometry, AtomNet, refine_boxes
 from trackprop.trackers.learned.backbone import image_tensor
-from trackprop.trackers.learned.crops import box_ious, center_size, square_region, to_crop
-from trackprop.trackers.learned.online_classifier import gaussian_label
+from trackprop.trackers.learned.crops import center_size, square_region, to_crop
+from trackprop.trackers.learned.online_classifier import ClassifierConfig
 from trackprop.trackers.learned.pooling import roi_pool
 from trackprop.train.propagation_data import VideoStore
 from trackprop.train.tracker_training import TrackerTraining
@@ -83,13 +84,9 @@ def correlation_loss(net: AtomNet, reference3, test3, reference_boxes, test_boxe
         (test3 / rms).reshape(1, batch * channels, height, width), kernels, padding=1, groups=batch
     )
     logits = net.correlation_scale[0] * response[0] + net.correlation_scale[1]
-    labels = []
-    for box in test_boxes:
-        center, size = center_size(box)
-        cell = feature_cell(center)
-        sigma = max(0.25 * float(np.sqrt(size.prod())) / CLASSIFIER_STRIDE, 0.5)
-        labels.append(gaussian_label((cell[0], cell[1]), (height, width), sigma))
-    return F.binary_cross_entropy_with_logits(logits, torch.stack(labels))
+    sigma = ClassifierConfig().label_sigma  # the online classifier's label, the same target
+    labels = torch.stack([target_label(box, (height, width), sigma) for box in test_boxes])
+    return F.binary_cross_entropy_with_logits(logits, labels)
 
 
 def atom_loss(net: AtomNet, batch: tuple) -> torch.Tensor:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from trackprop.trackers.learned.crops import center_size, corners
+
 RATIOS = (0.33, 0.5, 1.0, 2.0, 3.0)  # height / width, SiamRPN's five
 
 
@@ -25,20 +27,16 @@ def anchor_grid(response: int, stride: int, base: float, crop: int, ratios=RATIO
     return np.stack(grids)
 
 
-def _center_size(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return (boxes[..., :2] + boxes[..., 2:]) / 2, boxes[..., 2:] - boxes[..., :2]
-
-
 def encode(boxes: np.ndarray, anchors: np.ndarray) -> np.ndarray:
     """Deltas (..., 4) that turn `anchors` into `boxes` (broadcasting)."""
-    center, size = _center_size(boxes)
-    anchor_center, anchor_size = _center_size(anchors)
+    center, size = center_size(boxes)
+    anchor_center, anchor_size = center_size(anchors)
     return np.concatenate([(center - anchor_center) / anchor_size, np.log(size / anchor_size)], -1)
 
 
 def decode(deltas: np.ndarray, anchors: np.ndarray) -> np.ndarray:
     """Boxes (..., 4) from deltas relative to `anchors`; the inverse of `encode`."""
-    anchor_center, anchor_size = _center_size(anchors)
+    anchor_center, anchor_size = center_size(anchors)
     center = anchor_center + deltas[..., :2] * anchor_size
     size = anchor_size * np.exp(np.clip(deltas[..., 2:], -4, 4))
-    return np.concatenate([center - size / 2, center + size / 2], -1)
+    return corners(center, size)

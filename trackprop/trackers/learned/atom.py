@@ -51,6 +51,14 @@ def feature_cell(point: np.ndarray) -> np.ndarray:
     return (np.asarray(point, float) - CLASSIFIER_STRIDE / 2) / CLASSIFIER_STRIDE
 
 
+def target_label(box_in_crop: np.ndarray, shape, sigma_factor: float) -> torch.Tensor:
+    """The classifier's (H,W) label: a Gaussian on the box centre, sigma a fraction of its size."""
+    center, size = center_size(box_in_crop)
+    cell = feature_cell(center)
+    sigma = max(sigma_factor * float(np.sqrt(np.prod(size))) / CLASSIFIER_STRIDE, 0.5)
+    return gaussian_label((cell[0], cell[1]), shape, sigma)
+
+
 class AtomTracker:
     def __init__(self, config: AtomConfig = AtomConfig(), network: AtomNet | None = None):
         self.config = config
@@ -67,16 +75,6 @@ class AtomTracker:
     def _features(self, crops: np.ndarray) -> list[torch.Tensor]:
         with torch.no_grad():
             return self.net.features(image_tensor(crops))
-
-    def _label(self, center_in_crop: np.ndarray, size_in_crop: np.ndarray, shape) -> torch.Tensor:
-        cell = feature_cell(center_in_crop)
-        sigma = max(
-            self.config.classifier.label_sigma
-            * float(np.sqrt(np.prod(size_in_crop)))
-            / CLASSIFIER_STRIDE,
-            0.5,
-        )
-        return gaussian_label((cell[0], cell[1]), shape, sigma)
 
     # -- protocol -------------------------------------------------------------------------
     def init(self, frame: np.ndarray, box: np.ndarray) -> None:
@@ -104,7 +102,8 @@ class AtomTracker:
         stage3 = features[1]
         self.classifier = OnlineClassifier(stage3[:1], self.config.classifier)
         shape = stage3.shape[2:]
-        labels = torch.stack([self._label(*center_size(t), shape) for t in targets])
+        sigma = self.config.classifier.label_sigma
+        labels = torch.stack([target_label(t, shape, sigma) for t in targets])
         self.classifier.add(stage3, labels, permanent=True)
         self.classifier.optimise(self.config.classifier.init_iterations)
         # The least-squares filter peaks well below the label's 1 (about 0.45 on the first frame),
@@ -164,7 +163,11 @@ class AtomTracker:
         self.box = corners(new_center, np.maximum(new_size, 4.0))
         self.frames += 1
         if confidence > self.config.train_above:
-            label = self._label(*center_size(to_crop(self.box, region, crop_side)), scores.shape)
+            label = target_label(
+                to_crop(self.box, region, crop_side),
+                scores.shape,
+                self.config.classifier.label_sigma,
+            )
             self.classifier.add(features[1], label[None])
         if self.frames % self.config.update_every == 0:
             self.classifier.optimise(self.config.classifier.update_iterations)

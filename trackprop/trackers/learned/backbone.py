@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from trackprop.models.networks import IMAGE_MEAN, IMAGE_STD
+from trackprop.models.networks import encode_input
 
 
 def conv_bn(c_in: int, c_out: int, kernel: int = 3, stride: int = 1, relu: bool = True):
@@ -63,5 +63,4 @@ class TinyResNet(nn.Module):
 
 def image_tensor(crops: np.ndarray) -> torch.Tensor:
     """(B,S,S,3) uint8 RGB crops -> (B,3,S,S) float32, normalised as every network here reads them."""
-    normalised = (crops.astype(np.float32) - IMAGE_MEAN) / IMAGE_STD
-    return torch.from_numpy(np.ascontiguousarray(normalised.transpose(0, 3, 1, 2)))
+    return torch.from_numpy(encode_input(crops))

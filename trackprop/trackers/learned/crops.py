@@ -26,19 +26,11 @@ def from_crop(box: np.ndarray, region: np.ndarray, size: int) -> np.ndarray:
 
 
 def center_size(box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(..., 4) corner boxes -> centres (..., 2) and sizes (..., 2)."""
     box = np.asarray(box, float)
-    return (box[:2] + box[2:]) / 2, box[2:] - box[:2]
+    return (box[..., :2] + box[..., 2:]) / 2, box[..., 2:] - box[..., :2]
 
 
 def corners(center: np.ndarray, size: np.ndarray) -> np.ndarray:
-    return np.concatenate([center - size / 2, center + size / 2])
-
-
-def box_ious(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of (..., 4) corner boxes, elementwise with broadcasting."""
-    inter_w = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    inter_h = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    inter = inter_w * inter_h
-    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
-    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
-    return inter / np.maximum(area_a + area_b - inter, 1e-9)
+    """The inverse of `center_size`."""
+    return np.concatenate([center - size / 2, center + size / 2], -1)

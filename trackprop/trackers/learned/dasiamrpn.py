@@ -14,21 +14,17 @@ variant's growing search), without the window, until it finds the target again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from trackprop.roi import crop_roi
+from trackprop.trackers.base import box_ious
 from trackprop.trackers.learned.anchors import anchor_grid, decode
 from trackprop.trackers.learned.backbone import image_tensor
-from trackprop.trackers.learned.crops import (
-    box_ious,
-    center_size,
-    corners,
-    from_crop,
-    square_region,
-)
+from trackprop.trackers.learned.crops import center_size, corners, from_crop, square_region
 from trackprop.trackers.learned.pooling import roi_pool
 from trackprop.trackers.learned.siamrpn_net import SiamRPN
 from trackprop.trackers.learned.weights import shipped_network
@@ -57,6 +53,16 @@ def exemplar_side(size: np.ndarray) -> float:
 
 def normalised(vectors: torch.Tensor) -> torch.Tensor:
     return F.normalize(vectors.flatten(1), dim=1)
+
+
+# The anchors and the window depend only on the search size (three sizes), not on the frame.
+search_anchors = cache(anchor_grid)
+
+
+@cache
+def cosine_window(response: int) -> np.ndarray:
+    hanning = np.hanning(response + 2)[1:-1]
+    return np.outer(hanning, hanning)
 
 
 class DaSiamRPNTracker:
@@ -107,7 +113,7 @@ class DaSiamRPNTracker:
             logits, deltas = self.net(self.kernel, features)
         scores = torch.sigmoid(logits[0]).numpy()  # (K,R,R)
         response = scores.shape[-1]
-        anchors = anchor_grid(response, geometry.stride, geometry.anchor_base, search)
+        anchors = search_anchors(response, geometry.stride, geometry.anchor_base, search)
         boxes = decode(deltas[0].permute(1, 2, 3, 0).numpy(), anchors)  # (K,R,R,4) crop pixels
         # SiamRPN's penalty on changes of scale and aspect ratio, relative to the last box.
         target = size * scale
@@ -120,8 +126,10 @@ class DaSiamRPNTracker:
         penalised = scores * penalty
         searching = search > geometry.search
         if not searching:
-            window = np.outer(np.hanning(response + 2)[1:-1], np.hanning(response + 2)[1:-1])
-            penalised = penalised * (1 - config.window_influence) + window * config.window_influence
+            penalised = (
+                penalised * (1 - config.window_influence)
+                + cosine_window(response) * config.window_influence
+            )
         chosen = self._rerank(features, boxes.reshape(-1, 4), penalised.ravel(), scores.ravel())
         best_score = float(scores.ravel()[chosen])
         if best_score < config.lost_below:

@@ -9,12 +9,12 @@ from pathlib import Path
 import torch
 
 from trackprop.errors import TrackpropError
+from trackprop.models.networks import half_state
 from trackprop.models.runtime import WEIGHTS
 
 
 def save_weights(path: str | Path, network: torch.nn.Module, **meta) -> None:
-    state = {k: (v.half() if v.is_floating_point() else v) for k, v in network.state_dict().items()}
-    torch.save({"state": state, **meta}, path)
+    torch.save({"state": half_state(network), **meta}, path)
 
 
 def load_weights(network: torch.nn.Module, path: str | Path) -> torch.nn.Module:
