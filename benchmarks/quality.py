@@ -2,7 +2,10 @@
 
     python -m benchmarks.quality --root ~/tpdata/val20 --out benchmarks/results/quality.md
 
-One row per tracker, `none` (ROI = whole frame, the paper's "without tracking") included.
+One row per (propagator, tracker), `none` (ROI = whole frame, the paper's "without tracking")
+included. `--network runs/x.pt` scores a candidate checkpoint before it ships; `--memory-weights`
+scores the memory propagator at several weights (how its default was chosen, on train-split
+videos).
 """
 
 from __future__ import annotations
@@ -13,19 +16,21 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import load_sequence, machine
+from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.data.davis import DavisRoot
 from trackprop.eval.metrics import video_j_and_f
-from trackprop.models.runtime import OnnxNetwork, shipped
+from trackprop.models.runtime import WEIGHTS, OnnxNetwork, onnx_for
+from trackprop.propagators import PROPAGATORS
 from trackprop.session import Session
 from trackprop.trackers import TRACKERS
 
 
-def evaluate(root: DavisRoot, names: list[str], tracker: str, network: OnnxNetwork) -> dict:
+def evaluate(root: DavisRoot, names: list[str], make_session) -> dict:
     """Mean J, F, J&F over videos (speed lives in benchmarks/speed.py, measured on an idle machine)."""
     scores = []
     for name in names:
         frames, truth = load_sequence(root, name)
-        session = Session(frames, tracker=tracker, network=network)
+        session = make_session(frames)
         session.add_mask(0, truth[0])
         for _ in session.propagate(0):
             pass
@@ -39,22 +44,38 @@ def main() -> None:
     parser.add_argument("--split", default="val")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--trackers", default=",".join(TRACKERS))
+    parser.add_argument("--propagators", default="roi-tracker")
+    parser.add_argument("--memory-weights", default="", help="e.g. 0,4,8,16: memory rows only")
+    parser.add_argument("--network", default=str(WEIGHTS / "propagation.pt"))
     parser.add_argument("--out", default="benchmarks/results/quality.md")
     args = parser.parse_args()
     root = DavisRoot(args.root)
     names = root.sequences(args.split)
-    network = OnnxNetwork(shipped("propagation"), threads=args.threads)
+    network = OnnxNetwork(onnx_for(Path(args.network)), threads=args.threads)
     lines = [
-        f"Semi-supervised J&F, {len(names)} composited val videos ({args.root}, split {args.split}), "
-        f"{machine(args.threads)}. Command: `python -m benchmarks.quality --root {args.root}`",
+        f"Semi-supervised J&F, {len(names)} composited videos ({args.root}, split {args.split}), "
+        f"network {Path(args.network).name}, {machine(args.threads)}. Command: "
+        f"`python -m benchmarks.quality --root {args.root} --propagators {args.propagators}`",
         "",
-        "| tracker | J | F | J&F |",
-        "|---|---|---|---|",
+        "| propagator | tracker | J | F | J&F |",
+        "|---|---|---|---|---|",
     ]
-    for tracker in args.trackers.split(","):
-        r = evaluate(root, names, tracker, network)
-        lines.append(f"| {tracker} | {r['J']:.3f} | {r['F']:.3f} | {r['J&F']:.3f} |")
-        print(lines[-1], flush=True)
+    rows = [(p, {}) for p in args.propagators.split(",")]
+    if args.memory_weights:
+        rows = [("memory", {"weight": float(w)}) for w in args.memory_weights.split(",")]
+    for propagator, options in rows:
+        for tracker in args.trackers.split(","):
+            built = PROPAGATORS[propagator](
+                network, RoiConfig(), TrackerConfig(name=tracker), **options
+            )
+
+            def make_session(frames, built=built, tracker=tracker):
+                return Session(frames, tracker=tracker, propagator=built, threads=args.threads)
+
+            r = evaluate(root, names, make_session)
+            label = propagator + (f" (weight {options['weight']:g})" if options else "")
+            lines.append(f"| {label} | {tracker} | {r['J']:.3f} | {r['F']:.3f} | {r['J&F']:.3f} |")
+            print(lines[-1], flush=True)
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import load_sequence, machine
+from trackprop.boxes import box_iou, mask_box
 from trackprop.data.davis import DavisRoot
 from trackprop.models.runtime import limit_threads
-from trackprop.trackers import TRACKERS, box_iou, make_tracker
-from trackprop.train.augment import mask_box
+from trackprop.trackers import TRACKERS, make_tracker
 
 THRESHOLDS = np.linspace(0, 1, 21)
 PRECISION_PIXELS = 20

@@ -1,11 +1,11 @@
 import numpy as np
 
+from trackprop.boxes import mask_box
 from trackprop.train.augment import (
     AffineBounds,
     EllipseNoise,
     JointAugment,
     affine_about,
-    mask_box,
     paint_ellipses,
     virtual_previous_mask,
     warp_mask,

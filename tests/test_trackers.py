@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 from tracking_fixtures import moving_patch_clip
 
+from trackprop.boxes import box_iou
 from trackprop.config import TrackerConfig
 from trackprop.errors import TrackpropError
-from trackprop.propagator import tracker_disagrees
-from trackprop.trackers import TRACKERS, box_iou, make_tracker
+from trackprop.propagators.roi_tracker import tracker_disagrees
+from trackprop.trackers import TRACKERS, make_tracker
 
 # Mean IoU measured over seeds 0-4 of this clip: csrt 0.85-0.91, kcf 0.66 (fixed box size),
 # mil 0.41-0.46 (drifts by a few pixels on a 15-pixel patch at half scale), medianflow 0.88-0.97,

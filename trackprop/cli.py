@@ -269,8 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
         tracker.set_defaults(func=cmd_train_tracker)
         add_training_args(tracker, steps=4000, batch=16, lr=2e-3)
     for network in (propagation, interaction):
-        add_training_args(network, steps=6000, batch=8, lr=2e-3)
-        network.add_argument("--encoder", default="mobilenetv3-small")
+        add_training_args(network, steps=3000, batch=8, lr=1e-3)
+        network.add_argument(
+            "--encoder", default="efficientnet-lite0", help="ImageNet-pretrained where packaged"
+        )
         network.add_argument("--size", type=int, default=192, help="network input side")
     return parser
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from trackprop.boxes import center_size, mask_box, square_region
 from trackprop.guidance import guidance_map, split_polarity
 from trackprop.merge import object_scores, to_label_map
-from trackprop.models.networks import encode_input, mask_channel
+from trackprop.models.encoding import encode_input, mask_channel
 from trackprop.models.runtime import OnnxNetwork
 from trackprop.roi import crop_roi, paste_roi
-from trackprop.train.augment import mask_box
 
 FIRST_ROUND_GROWTH = 2.0  # ROI side per positive-stroke box side (strokes run inside the object)
 REFINE_GROWTH = 1.4  # ROI side per box side of current mask plus new strokes
@@ -37,9 +37,8 @@ def interaction_roi(
         return np.array([0.0, 0.0, width, height])
     box = np.concatenate([np.min([b[:2] for b in boxes], 0), np.max([b[2:] for b in boxes], 0)])
     growth = REFINE_GROWTH if mask is not None and mask.any() else FIRST_ROUND_GROWTH
-    side = max((box[2:] - box[:2]).max() * growth, MIN_ROI_FRACTION * min(height, width))
-    center = (box[:2] + box[2:]) / 2
-    return np.concatenate([center - side / 2, center + side / 2])
+    center, size = center_size(box)
+    return square_region(center, max(size.max() * growth, MIN_ROI_FRACTION * min(height, width)))
 
 
 def interaction_input(

@@ -26,8 +26,11 @@ from trackprop.guidance import frame_items, rasterize
 from trackprop.interaction import Interactor
 from trackprop.masks import MaskStore
 from trackprop.models.runtime import OnnxNetwork, shipped
-from trackprop.propagator import Propagator, start_tracks
+from trackprop.propagators import Propagator, propagator_class
+from trackprop.propagators.base import References
 from trackprop.trackers import make_tracker
+
+MEMORY_FRAMES = 4  # annotated frames a memory propagator reads: constant cost per pass
 
 
 class Session:
@@ -39,8 +42,13 @@ class Session:
         network: OnnxNetwork | None = None,
         interactor: Interactor | None = None,
         threads: int = 2,
+        propagator: str | Propagator = "roi-tracker",
     ):
-        make_tracker(tracker)  # fail now on an unknown name, not mid-propagation
+        make_tracker(tracker)  # fail now on unknown names, not mid-propagation
+        if isinstance(propagator, str):
+            network = network or OnnxNetwork(shipped("propagation"), threads)
+            propagator = propagator_class(propagator)(network, roi, TrackerConfig(name=tracker))
+        self.propagator = propagator
         self.frames = open_frames(frames)
         self.tracker = tracker
         self.store = MaskStore(self.frames.num_frames, self.frames.height, self.frames.width)
@@ -48,11 +56,6 @@ class Session:
         self.object_ids: list[int] = []
         self._interactor = interactor
         self.threads = threads  # of each network's ONNX Runtime session
-        self.propagator = Propagator(
-            network or OnnxNetwork(shipped("propagation"), threads),
-            roi,
-            TrackerConfig(name=tracker),
-        )
 
     @property
     def num_frames(self) -> int:
@@ -164,11 +167,18 @@ class Session:
         """(T,H,W) uint8 label maps of the whole video."""
         return self.store.to_array()
 
+    def _references(self, start: int) -> References:
+        """The annotated frames nearest `start` with their label maps, for a propagator's memory."""
+        if not self.propagator.uses_references:
+            return []
+        nearest = sorted(self.annotated, key=lambda t: abs(t - start))[:MEMORY_FRAMES]
+        return [(self.frames.read(t), self.store[t]) for t in sorted(nearest)]
+
     def _run(self, start: int, stop: int) -> Iterator[tuple[int, np.ndarray]]:
         """Propagate from frame `start` towards `stop` (exclusive), stopping before annotated frames."""
         step = 1 if stop > start else -1
-        tracks = start_tracks(
-            self.frames.read(start), self.store[start], self.object_ids, self.tracker
+        tracks = self.propagator.start(
+            self.frames.read(start), self.store[start], self.object_ids, self._references(start)
         )
         for t, frame in self.frames.iter_range(start + step, stop):
             if t in self.annotated:

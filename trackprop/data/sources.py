@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from trackprop.cache import cache_dir
 from trackprop.errors import TrackpropError
 
 STAMP_PACKAGE = "tuxpaint-stamps-default"
@@ -39,14 +39,6 @@ MIN_STAMP_SIDE = 48
 MIN_BACKGROUND_SIDE = 800
 # Bumped whenever the indexing rules change, so an older cache is indexed again.
 MANIFEST_VERSION = 2
-
-
-def cache_dir() -> Path:
-    """$TRACKPROP_CACHE, else $XDG_CACHE_HOME/trackprop, else ~/.cache/trackprop."""
-    if os.environ.get("TRACKPROP_CACHE"):
-        return Path(os.environ["TRACKPROP_CACHE"])
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "trackprop"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
-"""Networks: torch definitions for training and export, ONNX Runtime sessions for inference.
+"""Networks: torch definitions for training and export (`networks`, `pretrained`, `export`),
+numpy input encoding (`encoding`) and ONNX Runtime sessions for inference (`runtime`).
 
-The torchvision shim is imported here so that it runs before any submodule imports smp or timm.
+Only the torch modules import torch; the run-time path (encoding, runtime) never does.
 """
-
-import trackprop.models.torchvision_compat  # noqa: F401

@@ -9,8 +9,11 @@ import torch
 from trackprop.models.networks import load_checkpoint
 
 
-def export_onnx(network: torch.nn.Module, in_channels: int, size: int, path: str | Path) -> Path:
-    """Write `network` as ONNX with input "input" (B,C,S,S) and output "logits" (B,2,S,S)."""
+def export_onnx(
+    network: torch.nn.Module, in_channels: int, size: int, path: str | Path, output: str = "logits"
+) -> Path:
+    """Write `network` as ONNX with input "input" (B,C,S,S) and one output (segmentation networks:
+    "logits" (B,2,S,S)); the batch is dynamic."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     example = torch.zeros(1, in_channels, size, size)
@@ -19,8 +22,8 @@ def export_onnx(network: torch.nn.Module, in_channels: int, size: int, path: str
         (example,),
         str(path),
         input_names=["input"],
-        output_names=["logits"],
-        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+        output_names=[output],
+        dynamic_axes={"input": {0: "batch"}, output: {0: "batch"}},
         opset_version=17,
         dynamo=False,
     )

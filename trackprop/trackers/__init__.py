@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from trackprop.errors import TrackpropError
-from trackprop.trackers.base import Tracker, box_iou
+from trackprop.trackers.base import Tracker
 from trackprop.trackers.none import WholeFrame
 from trackprop.trackers.opencv import CONSTRUCTORS, OpenCVTracker
 
@@ -37,4 +37,4 @@ def make_tracker(name: str) -> Tracker:
     return TRACKERS[name]()
 
 
-__all__ = ["TRACKERS", "Tracker", "box_iou", "make_tracker"]
+__all__ = ["TRACKERS", "Tracker", "make_tracker"]

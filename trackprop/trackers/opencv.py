@@ -24,6 +24,8 @@ DEFAULT_MIN_SIDE = 4
 
 
 class OpenCVTracker:
+    whole_frame = False
+
     def __init__(self, kind: str, scale: float = 0.5):
         self.kind = kind
         self.scale = scale

@@ -16,12 +16,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from trackprop.boxes import box_ious, center_size, square_region
 from trackprop.roi import crop_roi
-from trackprop.trackers.base import box_ious
 from trackprop.trackers.learned.atom import CLASSIFIER_STRIDE, target_label
 from trackprop.trackers.learned.atom_net import AtomGeometry, AtomNet, refine_boxes
 from trackprop.trackers.learned.backbone import image_tensor
-from trackprop.trackers.learned.crops import center_size, square_region, to_crop
+from trackprop.trackers.learned.crops import to_crop
 from trackprop.trackers.learned.online_classifier import ClassifierConfig
 from trackprop.trackers.learned.pooling import roi_pool
 from trackprop.train.propagation_data import VideoStore

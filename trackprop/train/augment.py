@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from trackprop.boxes import mask_box
+
 
 @dataclass(frozen=True)
 class AffineBounds:
@@ -32,14 +34,6 @@ class EllipseNoise:
     count: tuple[int, int] = (0, 4)  # inclusive range per mask
     axis: tuple[float, float] = (0.05, 0.35)  # semi-axes as a fraction of the object's box size
     foreground_probability: float = 0.5  # an ellipse adds false mask, else removes mask
-
-
-def mask_box(mask: np.ndarray) -> np.ndarray | None:
-    """(4,) float x0, y0, x1, y1 (exclusive) of the mask's pixels, None for an empty mask."""
-    ys, xs = np.nonzero(mask)
-    if len(xs) == 0:
-        return None
-    return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], dtype=float)
 
 
 def affine_about(

@@ -15,11 +15,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from trackprop.boxes import box_ious, center_size, square_region
 from trackprop.roi import crop_roi
-from trackprop.trackers.base import box_ious
 from trackprop.trackers.learned.anchors import anchor_grid, decode, encode
 from trackprop.trackers.learned.backbone import image_tensor
-from trackprop.trackers.learned.crops import center_size, square_region, to_crop
+from trackprop.trackers.learned.crops import to_crop
 from trackprop.trackers.learned.dasiamrpn import exemplar_side
 from trackprop.trackers.learned.siamrpn_net import SiamGeometry, SiamRPN
 from trackprop.train.propagation_data import VideoStore

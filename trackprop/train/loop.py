@@ -20,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 from trackprop.models.export import export_checkpoint
-from trackprop.models.networks import build_network, save_checkpoint
+from trackprop.models.networks import build_network, has_imagenet_weights, save_checkpoint
 
 Batch = tuple[np.ndarray, np.ndarray]
 Sampler = Callable[[np.random.Generator, int], Batch]
@@ -32,9 +32,9 @@ Evaluate = Callable[[torch.nn.Module], dict]
 class TrainConfig:
     steps: int = 6000
     batch: int = 8
-    lr: float = 2e-3
+    lr: float = 1e-3
     weight_decay: float = 1e-4
-    encoder: str = "mobilenetv3-small"
+    encoder: str = "efficientnet-lite0"
     size: int = 192
     eval_every: int = 250
     checkpoint_every: int = 100
@@ -158,7 +158,11 @@ def train_network(
 ) -> dict:
     """A segmentation network: trained by `fit`, then shipped as fp16 .pt and ONNX."""
     out = Path(out)
-    network = build_network(config.encoder, in_channels).to(memory_format=torch.channels_last)
+    # Fine-tuned from ImageNet wherever a package carries the encoder's weights.
+    pretrained = has_imagenet_weights(config.encoder)
+    network = build_network(config.encoder, in_channels, pretrained).to(
+        memory_format=torch.channels_last
+    )
     val_rng = np.random.default_rng(12345)
     val_batches = [val_sampler(val_rng, 16) for _ in range(config.val_batches)]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from trackprop.config import RoiConfig
-from trackprop.models.networks import encode_input, mask_channel
+from trackprop.models.encoding import encode_input, mask_channel
 from trackprop.train.loop import TrainConfig, train_network
 from trackprop.train.propagation_data import VideoStore, sample_batch
 

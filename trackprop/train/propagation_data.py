@@ -15,11 +15,12 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from trackprop.boxes import mask_box
 from trackprop.config import RoiConfig
 from trackprop.data.davis import DavisRoot
 from trackprop.masks import MaskStore
 from trackprop.roi import crop_roi, expand_box
-from trackprop.train.augment import JointAugment, mask_box, paint_ellipses, virtual_previous_mask
+from trackprop.train.augment import JointAugment, paint_ellipses, virtual_previous_mask
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trackprop.train.augment import mask_box
+from trackprop.boxes import mask_box
 from trackprop.train.propagation_data import VideoStore
 
 MIN_SIDE = 8  # boxes smaller than this (objects leaving the frame) are not trained on

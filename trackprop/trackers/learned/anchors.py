@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from trackprop.trackers.learned.crops import center_size, corners
+from trackprop.boxes import center_size, corners
 
 RATIOS = (0.33, 0.5, 1.0, 2.0, 3.0)  # height / width, SiamRPN's five
 

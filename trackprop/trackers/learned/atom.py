@@ -16,10 +16,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from trackprop.boxes import center_size, corners, square_region
 from trackprop.roi import crop_roi
 from trackprop.trackers.learned.atom_net import AtomGeometry, AtomNet, refine_boxes
 from trackprop.trackers.learned.backbone import image_tensor
-from trackprop.trackers.learned.crops import center_size, corners, from_crop, square_region, to_crop
+from trackprop.trackers.learned.crops import from_crop, to_crop
 from trackprop.trackers.learned.online_classifier import (
     ClassifierConfig,
     OnlineClassifier,
@@ -60,6 +61,8 @@ def target_label(box_in_crop: np.ndarray, shape, sigma_factor: float) -> torch.T
 
 
 class AtomTracker:
+    whole_frame = False
+
     def __init__(self, config: AtomConfig = AtomConfig(), network: AtomNet | None = None):
         self.config = config
         self.net = network if network is not None else shipped_network("atom", AtomNet)

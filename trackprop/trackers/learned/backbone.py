@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from trackprop.models.networks import encode_input
+from trackprop.models.encoding import encode_input
 
 
 def conv_bn(c_in: int, c_out: int, kernel: int = 3, stride: int = 1, relu: bool = True):

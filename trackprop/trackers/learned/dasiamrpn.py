@@ -20,11 +20,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from trackprop.boxes import box_ious, center_size, corners, square_region
 from trackprop.roi import crop_roi
-from trackprop.trackers.base import box_ious
 from trackprop.trackers.learned.anchors import anchor_grid, decode
 from trackprop.trackers.learned.backbone import image_tensor
-from trackprop.trackers.learned.crops import center_size, corners, from_crop, square_region
+from trackprop.trackers.learned.crops import from_crop
 from trackprop.trackers.learned.pooling import roi_pool
 from trackprop.trackers.learned.siamrpn_net import SiamRPN
 from trackprop.trackers.learned.weights import shipped_network
@@ -66,6 +66,8 @@ def cosine_window(response: int) -> np.ndarray:
 
 
 class DaSiamRPNTracker:
+    whole_frame = False
+
     def __init__(self, config: SiamConfig = SiamConfig(), network: SiamRPN | None = None):
         self.config = config
         self.net = network if network is not None else shipped_network("dasiamrpn", SiamRPN)

@@ -1,4 +1,6 @@
-"""One propagation step for all objects of a frame: track, crop, one network batch, paste, merge.
+"""The paper's propagator: per object a tracker ROI, the 4-channel DeepLab, the eq. 1-3 merge.
+
+One step for all objects of a frame: track, crop, one network batch, paste, merge.
 
 Per object the tracker says where the object moved; the previous mask's box says how big it is;
 their combination, enlarged, is the ROI. All ROIs go through the network as one batch, each
@@ -16,18 +18,19 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
 
+from trackprop.boxes import box_area, box_iou, center_size, corners, mask_box, square_region
 from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.merge import object_scores, to_label_map
-from trackprop.models.networks import encode_input, mask_channel
+from trackprop.models.encoding import encode_input, mask_channel
 from trackprop.models.runtime import OnnxNetwork
+from trackprop.propagators.base import References
 from trackprop.roi import crop_roi, expand_box, paste_roi
-from trackprop.trackers import Tracker, box_iou, make_tracker
-from trackprop.trackers.none import WholeFrame
-from trackprop.train.augment import mask_box
+from trackprop.trackers import Tracker, make_tracker
 
 LOST_GROWTH = 0.5  # the search ROI grows by this fraction of its side per lost frame
 
@@ -43,32 +46,13 @@ class ObjectTrack:
     last_mask: np.ndarray | None = None  # the last non-empty mask, as a search template
     lost_frames: int = 0
     roi: np.ndarray = field(default_factory=lambda: np.zeros(4))
-
-
-def start_tracks(
-    frame: np.ndarray, labels: np.ndarray, object_ids: list[int], tracker: str
-) -> list[ObjectTrack]:
-    """Tracks initialised from a frame's label map (an object absent there starts lost)."""
-    tracks = []
-    for object_id in object_ids:
-        mask = (labels == object_id).astype(np.uint8)
-        track = ObjectTrack(object_id, make_tracker(tracker), mask)
-        box = mask_box(mask)
-        if box is not None:
-            track.tracker.init(frame, box)
-            track.last_box, track.last_mask = box, mask
-        else:
-            track.lost_frames = 1
-        tracks.append(track)
-    return tracks
+    memory: Any = None  # what a memory propagator keeps of the annotated frames for this object
 
 
 def shift_mask(mask: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """`mask` moved (translation and scale) so that box `source` lands on box `target`."""
-    scale = np.sqrt(
-        max(np.prod(target[2:] - target[:2]), 1) / max(np.prod(source[2:] - source[:2]), 1)
-    )
-    center_s, center_t = (source[:2] + source[2:]) / 2, (target[:2] + target[2:]) / 2
+    scale = np.sqrt(max(box_area(target), 1) / max(box_area(source), 1))
+    center_s, center_t = center_size(source)[0], center_size(target)[0]
     matrix = np.array(
         [
             [scale, 0, center_t[0] - scale * center_s[0]],
@@ -80,44 +64,70 @@ def shift_mask(mask: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.n
 
 def tracker_disagrees(tracked: np.ndarray, box: np.ndarray, config: TrackerConfig) -> bool:
     """Does the tracker's box contradict the propagated mask's `box` (rule in TrackerConfig)?"""
-    size = box[2:] - box[:2]
-    center = (tracked[:2] + tracked[2:]) / 2
-    centred = np.concatenate([center - size / 2, center + size / 2])
-    area_ratio = np.prod(tracked[2:] - tracked[:2]) / np.prod(size)
+    centred = corners(center_size(tracked)[0], center_size(box)[1])
+    area_ratio = box_area(tracked) / box_area(box)
     limit = config.max_area_ratio
     return box_iou(centred, box) < config.min_box_iou or not 1 / limit <= area_ratio <= limit
 
 
-class Propagator:
+class RoiTrackerPropagator:
+    uses_references = False  # the paper's propagator reads only the previous frame
+
     def __init__(self, network: OnnxNetwork, roi: RoiConfig, tracking: TrackerConfig):
         self.network = network
         self.roi = RoiConfig(enlarge=roi.enlarge, size=network.size, min_side=roi.min_side)
         self.tracking = tracking
         self.seconds: Counter[str] = Counter()  # time spent per phase, for the speed benchmark
 
+    def start(
+        self,
+        frame: np.ndarray,
+        labels: np.ndarray,
+        object_ids: list[int],
+        references: References,
+    ) -> list[ObjectTrack]:
+        """Tracks initialised from a frame's label map (an object absent there starts lost).
+
+        The paper's propagator reads only the previous frame; a propagator with a memory keeps
+        what `remember` takes from `references` (the user-annotated frames, label maps).
+        """
+        tracks = []
+        for object_id in object_ids:
+            mask = (labels == object_id).astype(np.uint8)
+            track = ObjectTrack(object_id, make_tracker(self.tracking.name), mask)
+            box = mask_box(mask)
+            if box is not None:
+                track.tracker.init(frame, box)
+                track.last_box, track.last_mask = box, mask
+            else:
+                track.lost_frames = 1
+            track.memory = self.remember(references, object_id)
+            tracks.append(track)
+        return tracks
+
+    def remember(self, references: References, object_id: int) -> Any:
+        """What this propagator keeps of the annotated frames for one object: nothing here."""
+        return None
+
     def _region(self, track: ObjectTrack, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(ROI, previous-mask input) for one object in the current frame."""
         height, width = frame.shape[:2]
-        if isinstance(track.tracker, WholeFrame):
+        if track.tracker.whole_frame:
             full = np.array([0.0, 0.0, width, height])
             return expand_box(full, RoiConfig(enlarge=1.0, size=self.roi.size)), track.mask
         box, score = track.tracker.update(frame)
         if track.last_box is None:  # never seen: nothing to look for
             return np.array([0.0, 0.0, 1.0, 1.0]), track.mask
-        size = track.last_box[2:] - track.last_box[:2]
-        center = (
-            (box[:2] + box[2:]) / 2
-            if score >= self.tracking.min_score
-            else (track.last_box[:2] + track.last_box[2:]) / 2
-        )
-        guess = np.concatenate([center - size / 2, center + size / 2])
+        last_center, size = center_size(track.last_box)
+        center = center_size(box)[0] if score >= self.tracking.min_score else last_center
+        guess = corners(center, size)
         previous = track.mask
         roi = expand_box(guess, self.roi)
         if track.lost_frames:
             previous = shift_mask(track.last_mask, track.last_box, guess)
             grow = 1 + LOST_GROWTH * track.lost_frames
             side = min((roi[2] - roi[0]) * grow, max(width, height) * 1.2)
-            roi = np.concatenate([center - side / 2, center + side / 2])
+            roi = square_region(center, side)
         return roi, previous
 
     def step(self, frame: np.ndarray, tracks: list[ObjectTrack]) -> np.ndarray:
@@ -135,9 +145,10 @@ class Propagator:
             previous.append(crop_roi(prev, roi, self.roi.size, nearest=True))
         inputs = encode_input(np.stack(images), mask_channel(np.stack(previous)))
         clock = self._lap("crop", clock)
-        logits = self.network.run(inputs)
+        crops = object_scores(self.network.run(inputs))  # (N,S,S) object − background
         clock = self._lap("network", clock)
-        crops = object_scores(logits)  # (N,S,S) object − background
+        crops = self._adjust(crops, np.stack(images), tracks)
+        clock = self._lap("memory", clock)
         scores = np.full((len(tracks), height, width), -np.inf, np.float32)
         for i, track in enumerate(tracks):
             region, (rows, cols) = paste_roi(crops[i], track.roi, (height, width), fill=-np.inf)
@@ -148,6 +159,12 @@ class Propagator:
             self._update(track, frame, (labels == track.object_id).astype(np.uint8))
         self._lap("tracker", clock)  # re-initialisation is tracker work
         return labels
+
+    def _adjust(
+        self, scores: np.ndarray, images: np.ndarray, tracks: list[ObjectTrack]
+    ) -> np.ndarray:
+        """(N,S,S) scores of the ROI crops (N,S,S,3) before the merge; a memory corrects them."""
+        return scores
 
     def _lap(self, phase: str, since: float) -> float:
         now = time.perf_counter()
@@ -162,8 +179,7 @@ class Propagator:
             return
         track.lost_frames = 0
         track.last_box, track.last_mask = box, mask
-        if isinstance(track.tracker, WholeFrame):
+        if track.tracker.whole_frame:
             return
-        tracked = getattr(track.tracker, "box", None)
-        if tracked is None or tracker_disagrees(tracked, box, self.tracking):
+        if tracker_disagrees(track.tracker.box, box, self.tracking):
             track.tracker.init(frame, box)  # recover instead of drifting

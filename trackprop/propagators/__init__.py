@@ -1,0 +1,29 @@
+"""Propagators by name: a plain dict of constructors taking (network, roi, tracking)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from trackprop.config import RoiConfig, TrackerConfig
+from trackprop.errors import TrackpropError
+from trackprop.models.runtime import OnnxNetwork
+from trackprop.propagators.base import Propagator
+from trackprop.propagators.memory import MemoryPropagator
+from trackprop.propagators.roi_tracker import RoiTrackerPropagator
+
+PROPAGATORS = {
+    "roi-tracker": RoiTrackerPropagator,  # the paper's: per-object tracker ROI + 4-channel DeepLab
+    "memory": MemoryPropagator,  # the same, corrected by matching against the annotated frames
+}
+
+
+def propagator_class(name: str) -> Callable[[OnnxNetwork, RoiConfig, TrackerConfig], Propagator]:
+    """The constructor of propagator `name` (checked before any network is loaded)."""
+    if name not in PROPAGATORS:
+        raise TrackpropError(
+            f"unknown propagator '{name}'; choose one of: {', '.join(PROPAGATORS)}."
+        )
+    return PROPAGATORS[name]
+
+
+__all__ = ["PROPAGATORS", "Propagator", "propagator_class"]
