@@ -91,7 +91,7 @@ def cmd_propagate(args: argparse.Namespace) -> None:
     from trackprop.data.davis import read_label_png
     from trackprop.session import Session
 
-    session = Session(args.video, tracker=args.tracker)
+    session = Session(args.video, tracker=args.tracker, propagator=args.propagator)
     session.add_mask(args.frame, read_label_png(args.mask))
     steps = session.num_frames - 1
     for _ in tqdm(session.propagate(args.frame), total=steps, desc="propagate", unit="frame"):
@@ -111,6 +111,7 @@ def cmd_eval_interactive(args: argparse.Namespace) -> None:
         args.tracker,
         args.report,
         args.threads,
+        args.propagator,
     )
     print(
         f"AUC {summary['auc']:.3f}  J&F@60s {summary['metric_at_threshold']['J_AND_F']:.3f}  (report: {args.report})"
@@ -120,9 +121,16 @@ def cmd_eval_interactive(args: argparse.Namespace) -> None:
 def cmd_eval_ablation(args: argparse.Namespace) -> None:
     from trackprop.eval.ablation import run_ablation
 
-    print(
-        f"wrote {run_ablation(args.root, args.subset, args.rounds, args.time_per_object, args.report, args.threads)}"
+    table = run_ablation(
+        args.root,
+        args.subset,
+        args.rounds,
+        args.time_per_object,
+        args.report,
+        args.threads,
+        args.propagator,
     )
+    print(f"wrote {table}")
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -151,6 +159,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 TRACKER_HELP = "none, csrt, kcf, mil, medianflow, atom or dasiamrpn"
+PROPAGATOR_HELP = "roi-tracker (the paper's) or memory (+ matching against annotated frames)"
+DEFAULT_PROPAGATOR = "roi-tracker"
 
 
 def add_training_args(parser: argparse.ArgumentParser, steps: int, batch: int, lr: float) -> None:
@@ -213,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     propagate.add_argument("--frame", type=int, default=0, help="frame the mask belongs to")
     propagate.add_argument("--tracker", default="csrt", help=TRACKER_HELP)
+    propagate.add_argument("--propagator", default=DEFAULT_PROPAGATOR, help=PROPAGATOR_HELP)
     propagate.add_argument("--out", required=True, help="output folder")
     propagate.add_argument(
         "--format", default="davis", help="comma list of davis, png, coco-rle, mp4"
@@ -248,6 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         protocol.add_argument("--rounds", type=int, default=8)
         protocol.add_argument("--time-per-object", type=float, default=30)
         protocol.add_argument("--threads", type=int, default=2, help="CPU threads of each library")
+        protocol.add_argument("--propagator", default=DEFAULT_PROPAGATOR, help=PROPAGATOR_HELP)
         protocol.add_argument(
             "--report", required=True, help="folder for the report, tables and plot"
         )

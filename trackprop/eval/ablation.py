@@ -19,6 +19,7 @@ def run_ablation(
     time_per_object: float,
     report: str | Path,
     threads: int = 2,
+    propagator: str = "roi-tracker",
 ) -> Path:
     report = Path(report)
     lines = ["| tracker | AUC | J&F@60s |", "|---|---|---|"]
@@ -28,7 +29,14 @@ def run_ablation(
             summary = json.loads(summary_file.read_text())
         else:
             summary = run_interactive(
-                root, subset, rounds, time_per_object, tracker, report / tracker, threads
+                root,
+                subset,
+                rounds,
+                time_per_object,
+                tracker,
+                report / tracker,
+                threads,
+                propagator,
             )
         lines.append(
             f"| {tracker} | {summary['auc']:.3f} | {summary['metric_at_threshold']['J_AND_F']:.3f} |"
@@ -36,7 +44,7 @@ def run_ablation(
         print(lines[-1], flush=True)
     table = report / "ablation.md"
     table.write_text(
-        f"DAVIS interactive protocol on {root} ({subset}), {rounds} rounds, {time_per_object} s per object, {threads} threads.\n\n"
+        f"DAVIS interactive protocol on {root} ({subset}), {rounds} rounds, {time_per_object} s per object, {threads} threads, propagator {propagator}.\n\n"
         + "\n".join(lines)
         + "\n"
     )

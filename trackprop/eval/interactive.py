@@ -75,6 +75,7 @@ def run_interactive(
     tracker: str,
     report: str | Path,
     threads: int = 2,
+    propagator: str = "roi-tracker",
 ) -> dict:
     """Run the protocol; writes the raw report, the summary JSON, a per-sequence table and the curve plot.
 
@@ -97,7 +98,12 @@ def run_interactive(
         while evaluation.next():
             sequence, last, new_sequence = evaluation.get_scribbles(only_last=True)
             if new_sequence:
-                session = Session(davis.frame_dir(sequence), tracker=tracker, threads=threads)
+                session = Session(
+                    davis.frame_dir(sequence),
+                    tracker=tracker,
+                    threads=threads,
+                    propagator=propagator,
+                )
                 scribbles = None
             scribbles = accumulate(scribbles, last)
             for frame in annotated_frames(last):
