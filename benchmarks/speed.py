@@ -32,9 +32,11 @@ def pick(root: DavisRoot, split: str, objects: int) -> str:
     raise SystemExit(f"no sequence with {objects} objects in {root.root} ({split})")
 
 
-def measure(video: Path, first_mask: np.ndarray, tracker: str, threads: int) -> dict:
+def measure(
+    video: Path, first_mask: np.ndarray, tracker: str, propagator: str, threads: int
+) -> dict:
     network = OnnxNetwork(shipped("propagation"), threads=threads)
-    session = Session(video, tracker=tracker, network=network)
+    session = Session(video, tracker=tracker, network=network, propagator=propagator)
     session.add_mask(0, first_mask)
     start = time.perf_counter()
     count = sum(1 for _ in session.propagate(0))
@@ -52,6 +54,8 @@ def main() -> None:
     parser.add_argument("--root", required=True)
     parser.add_argument("--split", default="val")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--trackers", default=",".join(TRACKERS))
+    parser.add_argument("--propagators", default="roi-tracker")
     parser.add_argument("--out", default="benchmarks/results/speed.md")
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)
@@ -65,20 +69,23 @@ def main() -> None:
             with VideoWriter(video) as writer:
                 for frame in frames:
                     writer.write(frame)
-            for tracker in TRACKERS:
-                result = measure(video, labels[0], tracker, args.threads)
-                rows.append((tracker, objects, name, result))
-                print(tracker, objects, {k: round(v, 1) for k, v in result.items()})
+            for propagator in args.propagators.split(","):
+                for tracker in args.trackers.split(","):
+                    result = measure(video, labels[0], tracker, propagator, args.threads)
+                    rows.append((propagator, tracker, objects, result))
+                    print(propagator, tracker, objects, {k: round(v, 1) for k, v in result.items()})
     lines = [
-        f"Propagation speed, 854x480 mp4, {machine(args.threads)}. Command: `python -m benchmarks.speed --root {args.root}`",
+        f"Propagation speed, 854x480 mp4, {machine(args.threads)}. Command: `python -m benchmarks.speed --root {args.root} --propagators {args.propagators}`",
         "",
-        "| tracker | objects | frames/s | decode ms | tracker ms | crop ms | network ms | merge ms |",
-        "|---|---|---|---|---|---|---|---|",
+        "| propagator | tracker | objects | frames/s | decode ms | tracker ms | crop ms | network ms | memory ms | merge ms |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for tracker, objects, _, r in rows:
+    for propagator, tracker, objects, r in rows:
+        phases = " | ".join(
+            f"{r.get(phase, 0):.1f}" for phase in ("tracker", "crop", "network", "memory", "merge")
+        )
         lines.append(
-            f"| {tracker} | {objects} | {r['fps']:.1f} | {r['decode']:.1f} | {r.get('tracker', 0):.1f} | "
-            f"{r.get('crop', 0):.1f} | {r.get('network', 0):.1f} | {r.get('merge', 0):.1f} |"
+            f"| {propagator} | {tracker} | {objects} | {r['fps']:.1f} | {r['decode']:.1f} | {phases} |"
         )
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

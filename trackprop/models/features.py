@@ -41,6 +41,6 @@ class _Features(torch.nn.Module):
         return self.model(images)[0]
 
 
-def export_features(size: int, path: str | Path) -> Path:
-    """ONNX: input "input" (B,3,S,S) ImageNet-normalised RGB -> "features" (B,112,S/16,S/16)."""
-    return export_onnx(_Features(), 3, size, path, output="features")
+def export_features(path: str | Path) -> Path:
+    """ONNX: input "input" (B,3,H,W) ImageNet-normalised RGB -> "features" (B,112,H/16,W/16)."""
+    return export_onnx(_Features(), 3, 192, path, output="features", any_size=True)

@@ -23,7 +23,8 @@ WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 class OnnxNetwork:
     """A network file run on the CPU: run((B,C,S,S) float32) -> its one output, float32.
 
-    Segmentation networks answer (B,2,S,S) logits; the feature extractor (B,112,S/16,S/16).
+    Segmentation networks answer (B,2,S,S) logits; the feature extractor, which takes any
+    size (`size` None), (B,112,H/16,W/16) features.
     """
 
     def __init__(self, path: str | Path, threads: int = 2):
@@ -38,7 +39,8 @@ class OnnxNetwork:
             str(self.path), options, providers=["CPUExecutionProvider"]
         )
         shape = self.session.get_inputs()[0].shape
-        self.in_channels, self.size = int(shape[1]), int(shape[2])
+        self.in_channels = int(shape[1])
+        self.size = shape[2] if isinstance(shape[2], int) else None
         self.output = self.session.get_outputs()[0].name
 
     def run(self, inputs: np.ndarray) -> np.ndarray:
@@ -80,14 +82,14 @@ def onnx_for(checkpoint: Path) -> Path:
     return _build_once(path, build)
 
 
-def imagenet_features(size: int) -> Path:
-    """ONNX of the frozen ImageNet feature extractor (models/features.py) for crops of `size`."""
-    path = cache_dir() / "onnx" / f"imagenet-features-lite0-s16-{size}.onnx"
+def imagenet_features() -> Path:
+    """ONNX of the frozen ImageNet feature extractor (models/features.py), any input size."""
+    path = cache_dir() / "onnx" / "imagenet-features-lite0-s16-v2.onnx"
 
     def build(partial: Path) -> None:
         from trackprop.models.features import export_features  # torch: only on a first use
 
-        export_features(size, partial)
+        export_features(partial)
 
     return _build_once(path, build)
 

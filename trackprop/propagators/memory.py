@@ -8,7 +8,9 @@ ROI crop, and each cell's matching score is (best cosine similarity to an object
 a background key): positive where the crop looks like what the user called this object. Scaled
 by `weight` and upsampled, it is added to the network's (object − background) score before the
 eq. 1-3 merge, so an error carried in the previous mask is pulled back towards the annotation
-instead of being propagated, while the network keeps the boundaries.
+instead of being propagated, while the network keeps the boundaries. An object that was lost
+(occluded, out of frame) is looked for in the whole frame by the same matching, so it is found
+again where it reappears, not only near where the tracker last saw it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from trackprop.boxes import mask_box
+from trackprop.boxes import center_size, mask_box
 from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.models.encoding import encode_input
 from trackprop.models.runtime import OnnxNetwork, imagenet_features
@@ -29,6 +31,8 @@ from trackprop.roi import crop_roi, expand_box
 INSIDE = 0.5  # a feature cell is an object key when this share of it is the object ...
 OUTSIDE = 0.05  # ... and a background key when at most this share is
 MAX_KEYS = 1024  # per object and kind: memory stays constant in the video's length
+FIND_MAX_SIDE = 640  # a lost object is searched for in the frame scaled to at most this side
+STRIDE = 16  # of the feature extractor
 
 
 @dataclass
@@ -64,7 +68,7 @@ class MemoryPropagator(RoiTrackerPropagator):
     ):
         super().__init__(network, roi, tracking)
         threads = network.session.get_session_options().intra_op_num_threads
-        self.features = features or OnnxNetwork(imagenet_features(self.roi.size), threads)
+        self.features = features or OnnxNetwork(imagenet_features(), threads)
         self.weight = weight  # logits per unit of matching score (chosen by measurement: README)
 
     def _cells(self, images: np.ndarray) -> np.ndarray:
@@ -92,6 +96,32 @@ class MemoryPropagator(RoiTrackerPropagator):
         if not len(inside) or not len(outside):
             return None
         return ObjectMemory(inside[:MAX_KEYS], outside[:MAX_KEYS])
+
+    def _find(self, track: ObjectTrack, frame: np.ndarray) -> np.ndarray | None:
+        """Centre of the frame's cell that best matches a lost object's memory, if any matches.
+
+        The frame is scaled so the object appears about as large as in its ROI crops (capped at
+        FIND_MAX_SIDE), matched cell by cell; the network, run on an ROI there, decides whether
+        the object really is back.
+        """
+        if track.memory is None:
+            return None
+        height, width = frame.shape[:2]
+        object_side = max(center_size(track.last_box)[1].max(), 1.0)
+        crop_side = self.roi.size / self.roi.enlarge  # the object's side in its ROI crops
+        scale = min(crop_side / object_side, FIND_MAX_SIDE / max(height, width))
+        size = (
+            max(int(width * scale) // STRIDE, 1) * STRIDE,
+            max(int(height * scale) // STRIDE, 1) * STRIDE,
+        )
+        scaled = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+        match = matching_map(self._cells(scaled[None])[0], track.memory)
+        row, col = np.unravel_index(int(np.argmax(match)), match.shape)
+        if match[row, col] <= 0:  # nowhere more like the object than like its surroundings
+            return None
+        return np.array(
+            [(col + 0.5) * width / match.shape[1], (row + 0.5) * height / match.shape[0]]
+        )
 
     def _adjust(
         self, scores: np.ndarray, images: np.ndarray, tracks: list[ObjectTrack]

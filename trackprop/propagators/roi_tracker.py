@@ -124,11 +124,20 @@ class RoiTrackerPropagator:
         previous = track.mask
         roi = expand_box(guess, self.roi)
         if track.lost_frames:
+            found = self._find(track, frame)
+            if found is not None:  # seen elsewhere in the frame: look there, at its last size
+                guess = corners(found, size)
+                roi = expand_box(guess, self.roi)
+            else:
+                grow = 1 + LOST_GROWTH * track.lost_frames
+                side = min((roi[2] - roi[0]) * grow, max(width, height) * 1.2)
+                roi = square_region(center, side)
             previous = shift_mask(track.last_mask, track.last_box, guess)
-            grow = 1 + LOST_GROWTH * track.lost_frames
-            side = min((roi[2] - roi[0]) * grow, max(width, height) * 1.2)
-            roi = square_region(center, side)
         return roi, previous
+
+    def _find(self, track: ObjectTrack, frame: np.ndarray) -> np.ndarray | None:
+        """Where in the frame a lost object seems to be (centre), if this propagator can tell."""
+        return None
 
     def step(self, frame: np.ndarray, tracks: list[ObjectTrack]) -> np.ndarray:
         """Propagate every track into `frame`; returns the (H,W) uint8 label map and updates tracks."""
