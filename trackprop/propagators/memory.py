@@ -33,6 +33,9 @@ OUTSIDE = 0.05  # ... and a background key when at most this share is
 MAX_KEYS = 1024  # per object and kind: memory stays constant in the video's length
 FIND_MAX_SIDE = 640  # a lost object is searched for in the frame scaled to at most this side
 STRIDE = 16  # of the feature extractor
+# A mask that fell below this share of the object's last area in one frame counts as lost: the
+# matching suppresses a wrong region to a few pixels, which must not block the search.
+VANISHED = 0.1
 
 
 @dataclass
@@ -64,7 +67,7 @@ class MemoryPropagator(RoiTrackerPropagator):
         roi: RoiConfig,
         tracking: TrackerConfig,
         features: OnnxNetwork | None = None,
-        weight: float = 8.0,
+        weight: float = 32.0,
     ):
         super().__init__(network, roi, tracking)
         threads = network.session.get_session_options().intra_op_num_threads
@@ -122,6 +125,17 @@ class MemoryPropagator(RoiTrackerPropagator):
         return np.array(
             [(col + 0.5) * width / match.shape[1], (row + 0.5) * height / match.shape[0]]
         )
+
+    def _update(self, track: ObjectTrack, frame: np.ndarray, mask: np.ndarray) -> None:
+        if (
+            track.memory is not None
+            and track.last_mask is not None
+            and mask.sum() < VANISHED * track.last_mask.sum()
+        ):
+            track.mask = mask
+            track.lost_frames += 1
+            return
+        super()._update(track, frame, mask)
 
     def _adjust(
         self, scores: np.ndarray, images: np.ndarray, tracks: list[ObjectTrack]

@@ -1,0 +1,96 @@
+"""The memory propagator reads the annotated frames: what the previous mask got wrong, the
+annotation corrects; an object lost from view is found again where it reappears."""
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from trackprop.config import RoiConfig, TrackerConfig
+from trackprop.data.builtin import builtin_pool
+from trackprop.models.runtime import OnnxNetwork, shipped
+from trackprop.propagators import PROPAGATORS
+from trackprop.propagators.memory import ObjectMemory, matching_map
+
+HEIGHT, WIDTH = 240, 427
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / max((a | b).sum(), 1))
+
+
+def paste(frame: np.ndarray, cutout: np.ndarray, x: int, y: int) -> np.ndarray:
+    """`frame` with the RGBA `cutout` at (x, y); returns the cut-out's (H,W) bool mask."""
+    height, width = cutout.shape[:2]
+    alpha = cutout[..., 3:] / 255
+    region = frame[y : y + height, x : x + width]
+    region[:] = (alpha * cutout[..., :3] + (1 - alpha) * region).astype(np.uint8)
+    mask = np.zeros(frame.shape[:2], bool)
+    mask[y : y + height, x : x + width] = cutout[..., 3] > 127
+    return mask
+
+
+@pytest.fixture(scope="module")
+def network():
+    return OnnxNetwork(shipped("propagation"), threads=1)
+
+
+@pytest.fixture(scope="module")
+def cutouts():
+    horse, cup = builtin_pool().photos
+    return (
+        cv2.resize(horse, (90, 75), interpolation=cv2.INTER_AREA),
+        cv2.resize(cup, (80, 66), interpolation=cv2.INTER_AREA),
+    )
+
+
+def background() -> np.ndarray:
+    return cv2.resize(data.rocket(), (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+
+
+def run(network, name: str, start, references, frames) -> list[np.ndarray]:
+    """Masks of object 1 after each of `frames`, propagated from `start` (frame, labels)."""
+    propagator = PROPAGATORS[name](network, RoiConfig(), TrackerConfig(name="csrt"))
+    tracks = propagator.start(*start, [1], references=references)
+    return [propagator.step(frame, tracks) == 1 for frame in frames]
+
+
+def test_the_annotation_corrects_a_previous_mask_that_holds_another_object(network, cutouts):
+    """The previous mask wrongly holds a cup beside the horse; the annotated frame says the
+    horse alone is the object: the memory drops much of the cup, the paper's propagator keeps it
+    (measured with the shipped network: cup pixels 2039 -> 1458, IoU 0.39 -> 0.49)."""
+    horse, cup = cutouts
+    frame = background()
+    truth = paste(frame, horse, 130, 80)
+    cup_mask = paste(frame, cup, 215, 85) & ~truth
+    truth &= ~cup_mask
+    wrong = (truth | cup_mask).astype(np.uint8)
+    references = [(frame, truth.astype(np.uint8))]
+    [paper] = run(network, "roi-tracker", (frame, wrong), references, [frame])
+    [memory] = run(network, "memory", (frame, wrong), references, [frame])
+    assert (memory & cup_mask).sum() < 0.8 * (paper & cup_mask).sum()
+    assert iou(memory, truth) > iou(paper, truth) + 0.05
+
+
+def test_an_object_that_jumped_away_is_found_again(network, cutouts):
+    """After a cut the horse is elsewhere in the frame: the memory's whole-frame matching finds
+    it within a few frames (measured: IoU 0.81); the paper's propagator, searching near its last
+    place, does not (0.0)."""
+    horse, _ = cutouts
+    before, after = background(), background()
+    start = paste(before, horse, 20, 20)
+    moved = paste(after, horse, 320, 150)
+    references = [(before, start.astype(np.uint8))]
+    frames = [after] * 4
+    paper = run(network, "roi-tracker", (before, start.astype(np.uint8)), references, frames)
+    memory = run(network, "memory", (before, start.astype(np.uint8)), references, frames)
+    assert iou(memory[-1], moved) > 0.5
+    assert iou(paper[-1], moved) < 0.1
+
+
+def test_matching_prefers_the_nearest_kind_of_key():
+    memory = ObjectMemory(
+        object_keys=np.array([[1.0, 0.0]]), background_keys=np.array([[0.0, 1.0]])
+    )
+    cells = np.array([[[1.0, 0.0], [0.0, 1.0]]])  # (h=1, w=2, C=2): one object cell, one background
+    assert list(matching_map(cells, memory)[0]) == [1.0, -1.0]
