@@ -1,10 +1,9 @@
 """The frozen ImageNet feature extractor the memory matches with, exported to ONNX.
 
 EfficientNet-Lite0's first four stages at stride 16 (112 channels), with the packaged ImageNet
-weights (`pretrained.py`) untouched by our training: features that tell an object's appearance
-from its surroundings without ever having seen our data (their ranking of object vs. background
-pixels 15 frames after the annotated one: see README), and that do not depend on a previous mask,
-which the propagation network's own encoder reads.
+weights (`pretrained.py`) untouched by our training: features of appearance alone, learnt from
+data other than ours, that do not depend on a previous mask as the propagation network's own
+encoder (which reads the mask channel) does.
 """
 
 from __future__ import annotations

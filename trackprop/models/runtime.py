@@ -29,6 +29,7 @@ class OnnxNetwork:
 
     def __init__(self, path: str | Path, threads: int = 2):
         self.path = Path(path)
+        self.threads = threads
         if not self.path.is_file():
             raise TrackpropError(f"{self.path}: network file not found.")
         options = onnxruntime.SessionOptions()

@@ -2,8 +2,8 @@
 
 A pass (one direction from a start frame) calls `start` once on the start frame's label map, with
 the user-annotated frames as `references` (frame, label map) for a propagator that keeps a
-memory of them, and then `step` per frame; the per-object state `start` returns (trackers, last masks) lives for
-that pass and is passed back to every `step`. Frames are (H,W,3) uint8 RGB, label maps (H,W)
+memory of them, and then `step` per frame; the per-object state `start` returns (trackers, last
+masks) lives for that pass and is passed back to every `step`. Frames are (H,W,3) uint8 RGB, label maps (H,W)
 uint8 with 0 the background.
 """
 

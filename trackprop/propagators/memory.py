@@ -70,8 +70,7 @@ class MemoryPropagator(RoiTrackerPropagator):
         weight: float = 32.0,
     ):
         super().__init__(network, roi, tracking)
-        threads = network.session.get_session_options().intra_op_num_threads
-        self.features = features or OnnxNetwork(imagenet_features(), threads)
+        self.features = features or OnnxNetwork(imagenet_features(), network.threads)
         self.weight = weight  # logits per unit of matching score (chosen by measurement: README)
 
     def _cells(self, images: np.ndarray) -> np.ndarray:
