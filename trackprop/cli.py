@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -42,7 +43,9 @@ def cmd_data_preview(args: argparse.Namespace) -> None:
 def train_config(args: argparse.Namespace):
     from trackprop.train.loop import TrainConfig
 
-    segmentation = {"encoder": args.encoder, "size": args.size} if "encoder" in args else {}
+    segmentation = (
+        {"encoder": args.encoder, "size": args.size, "init": args.init} if "encoder" in args else {}
+    )
     return TrainConfig(
         steps=args.steps, batch=args.batch, lr=args.lr, threads=args.threads, **segmentation
     )
@@ -86,18 +89,46 @@ def cmd_train_tracker(args: argparse.Namespace) -> None:
 
 
 def cmd_propagate(args: argparse.Namespace) -> None:
+    """Every input is checked before any work; the output folder is crash-safe and resumable."""
     from tqdm import tqdm
 
     from trackprop.data.davis import read_label_png
+    from trackprop.export import parse_formats
+    from trackprop.run_folder import RunFolder
     from trackprop.session import Session
 
+    formats = parse_formats(args.format)
     session = Session(args.video, tracker=args.tracker, propagator=args.propagator)
     session.add_mask(args.frame, read_label_png(args.mask))
+    arguments = {
+        "video": str(Path(args.video).resolve()),
+        "frames": session.num_frames,
+        "size": [session.frames.width, session.frames.height],
+        "mask": hashlib.sha1(Path(args.mask).read_bytes()).hexdigest(),
+        "frame": args.frame,
+        "tracker": args.tracker,
+        "propagator": args.propagator,
+        "formats": formats,
+    }
+    run = RunFolder(args.out, arguments, args.overwrite)
+    if run.complete:
+        print(f"{args.out}: this run is already complete; nothing to do.")
+        return
+    done = run.open()
+    for t in done:
+        session.store[t] = run.read(t)
     steps = session.num_frames - 1
-    for _ in tqdm(session.propagate(args.frame), total=steps, desc="propagate", unit="frame"):
-        pass
-    for fmt in args.format.split(","):
+    if done:
+        print(f"resuming: {len(done)} of {steps} frames were done")
+    computed = 0
+    progress = tqdm(session.propagate(args.frame, run), total=steps, desc="propagate", unit="frame")
+    for t, labels in progress:
+        run.write(t, labels)
+        computed += 1
+    for fmt in formats:
         print(f"wrote {session.export(Path(args.out) / fmt, fmt)}")
+    run.close()
+    print(f"propagated {computed} frames in this run ({steps} in all)")
 
 
 def cmd_eval_interactive(args: argparse.Namespace) -> None:
@@ -146,6 +177,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
     project = Project(folder, tracker=args.tracker)
     if args.video:
         project.open_video(Path(args.video).resolve())
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"trackprop: warning: serving on {args.host} lets anyone who can reach this machine "
+            "read and change the project: the GUI has no login.",
+            file=sys.stderr,
+        )
     print(
         f"trackprop GUI on http://{args.host}:{args.port}/  (project folder: {folder})", flush=True
     )
@@ -228,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     propagate.add_argument(
         "--format", default="davis", help="comma list of davis, png, coco-rle, mp4"
     )
+    propagate.add_argument(
+        "--overwrite", action="store_true", help="clear OUT first if it holds another run or files"
+    )
     propagate.set_defaults(func=cmd_propagate)
 
     serve = commands.add_parser("serve", help="the browser GUI")
@@ -286,6 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--encoder", default="efficientnet-lite0", help="ImageNet-pretrained where packaged"
         )
         network.add_argument("--size", type=int, default=192, help="network input side")
+        network.add_argument(
+            "--init", help="checkpoint (.pt) to train further instead of starting from ImageNet"
+        )
     return parser
 
 
@@ -295,6 +338,10 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except TrackpropError as error:
         print(f"trackprop: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # full disk, no permission: said in a line, work done is kept
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"trackprop: error: {where}{error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("trackprop: interrupted", file=sys.stderr)

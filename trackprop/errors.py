@@ -7,3 +7,8 @@ fault (file, frame, object id). The CLI prints it as a single line; library call
 
 class TrackpropError(ValueError):
     """Bad input or an unusable resource, described in one line."""
+
+
+# Label maps are 8-bit everywhere (as DAVIS PNGs are), so object ids are 1..255: larger ids are
+# refused where they come in instead of wrapping silently.
+MAX_OBJECT_ID = 255

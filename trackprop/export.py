@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from trackprop import rle
+from trackprop.atomic import atomic_path, write_text
 from trackprop.data.davis import write_label_png
 from trackprop.data.video import FrameSource, VideoWriter
 from trackprop.errors import TrackpropError
@@ -33,7 +34,8 @@ def export_png(out: Path, frames: FrameSource, labels_of: LabelsOf, object_ids: 
         for object_id in object_ids:
             path = out / str(object_id) / f"{t:05d}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(((labels == object_id) * 255).astype(np.uint8)).save(path)
+            with atomic_path(path) as partial:
+                Image.fromarray(((labels == object_id) * 255).astype(np.uint8)).save(partial)
     return out
 
 
@@ -82,7 +84,7 @@ def export_coco_rle(
         "annotations": annotations,
         "categories": [{"id": 1, "name": "object"}],
     }
-    path.write_text(json.dumps(data))
+    write_text(path, json.dumps(data))
     return path
 
 
@@ -102,11 +104,23 @@ EXPORTERS = {
 }
 
 
-def export(
-    out: str | Path, format: str, frames: FrameSource, labels_of: LabelsOf, object_ids: list[int]
-) -> Path:
+def check_format(format: str) -> str:
     if format not in EXPORTERS:
         raise TrackpropError(
             f"unknown export format '{format}'; choose one of: {', '.join(EXPORTERS)}."
         )
-    return EXPORTERS[format](Path(out), frames, labels_of, object_ids)
+    return format
+
+
+def parse_formats(text: str) -> list[str]:
+    """A comma list of formats ("davis, mp4" too), each checked: before any work is done."""
+    formats = [check_format(f.strip()) for f in text.split(",") if f.strip()]
+    if not formats:
+        raise TrackpropError(f"no export format given; choose from: {', '.join(EXPORTERS)}.")
+    return list(dict.fromkeys(formats))
+
+
+def export(
+    out: str | Path, format: str, frames: FrameSource, labels_of: LabelsOf, object_ids: list[int]
+) -> Path:
+    return EXPORTERS[check_format(format)](Path(out), frames, labels_of, object_ids)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from trackprop.errors import TrackpropError
+from trackprop.errors import MAX_OBJECT_ID, TrackpropError
 
 STROKE_WIDTH = 3  # OpenCV line thickness: a band about two pixels either side of the path
 SPREAD = 8.0  # crop pixels: s in the guidance formula
@@ -46,15 +46,23 @@ def rasterize(items: list[dict], size: tuple[int, int], frame: int = 0) -> dict[
     """{object_id: (H,W) bool stroke pixels} for one frame's items; 0 is background."""
     height, width = size
     strokes: dict[int, np.ndarray] = {}
+    if not isinstance(items, list):
+        raise TrackpropError(f"scribbles of frame {frame} must be a list of items.")
     for item in items:
+        if not isinstance(item, dict):
+            raise TrackpropError(
+                f"scribble on frame {frame}: an item must be a dict with 'object_id' and 'path', "
+                f"not a {type(item).__name__}."
+            )
         object_id = item.get("object_id")
         if (
             not isinstance(object_id, int | np.integer)
             or isinstance(object_id, bool)
-            or object_id < 0
+            or not 0 <= object_id <= MAX_OBJECT_ID
         ):
             raise TrackpropError(
-                f"scribble on frame {frame}: object id {object_id!r} is not a non-negative integer."
+                f"scribble on frame {frame}: object id {object_id!r} is not an integer in "
+                f"0..{MAX_OBJECT_ID} (0 is the background)."
             )
         try:
             path = np.asarray(item["path"], dtype=float).reshape(-1, 2)

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.data.video import FrameSource, open_frames
-from trackprop.errors import TrackpropError
+from trackprop.errors import MAX_OBJECT_ID, TrackpropError
 from trackprop.export import export
 from trackprop.guidance import frame_items, rasterize
 from trackprop.interaction import Interactor
@@ -31,6 +32,20 @@ from trackprop.propagators.base import References
 from trackprop.trackers import make_tracker
 
 MEMORY_FRAMES = 4  # annotated frames a memory propagator reads: constant cost per pass
+FINISHED = "finished"  # what Keyframes.load says of a pass that ran to its end
+
+
+class Keyframes(Protocol):
+    """Where a resumable propagation keeps each pass's state ("forward", "backward")."""
+
+    every: int  # frames between keyframes
+
+    def load(self, direction: str) -> tuple[int, dict[str, np.ndarray]] | str | None:
+        """(frame, state) of the pass's last keyframe, FINISHED, or None to start afresh."""
+
+    def save(self, direction: str, frame: int, state: dict[str, np.ndarray]) -> None: ...
+
+    def finish(self, direction: str) -> None: ...
 
 
 class Session:
@@ -74,8 +89,11 @@ class Session:
             raise TrackpropError(
                 f"the mask for frame {frame} must hold integer object ids, not {mask.dtype}."
             )
-        if mask.min() < 0 or mask.max() > 255:
-            raise TrackpropError(f"the mask for frame {frame} has ids outside 0..255.")
+        if mask.min() < 0 or mask.max() > MAX_OBJECT_ID:
+            raise TrackpropError(
+                f"the mask for frame {frame} has object id {int(mask.max() if mask.max() > 0 else mask.min())}"
+                f" outside 1..{MAX_OBJECT_ID} (label maps are 8-bit)."
+            )
         if not mask.any():
             raise TrackpropError(f"the mask for frame {frame} is empty: it marks no object.")
         return mask.astype(np.uint8)
@@ -174,31 +192,57 @@ class Session:
         nearest = sorted(self.annotated, key=lambda t: abs(t - start))[:MEMORY_FRAMES]
         return [(self.frames.read(t), self.store[t]) for t in sorted(nearest)]
 
-    def _run(self, start: int, stop: int) -> Iterator[tuple[int, np.ndarray]]:
-        """Propagate from frame `start` towards `stop` (exclusive), stopping before annotated frames."""
+    def _run(
+        self, start: int, stop: int, keyframes: Keyframes | None
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """Propagate from frame `start` towards `stop` (exclusive), stopping before annotated frames.
+
+        With `keyframes`, the pass's state is saved every `keyframes.every` frames (after the
+        caller has taken that frame) and the trackers restart from it, and a saved pass resumes
+        from its last keyframe: a resumed run equals an uninterrupted one.
+        """
         step = 1 if stop > start else -1
-        tracks = self.propagator.start(
-            self.frames.read(start), self.store[start], self.object_ids, self._references(start)
-        )
-        for t, frame in self.frames.iter_range(start + step, stop):
+        direction = "forward" if step > 0 else "backward"
+        saved = keyframes.load(direction) if keyframes else None
+        if saved == FINISHED:
+            return
+        references = self._references(start)
+        if saved is None:
+            first = start
+            tracks = self.propagator.start(
+                self.frames.read(start), self.store[start], self.object_ids, references
+            )
+        else:
+            first, state = saved
+            tracks = self.propagator.resume(self.frames.read(first), state, references)
+        for t, frame in self.frames.iter_range(first + step, stop):
             if t in self.annotated:
-                return
+                break
             labels = self.propagator.step(frame, tracks)
             self.store[t] = labels
             yield t, labels
+            if keyframes and (t - start) % keyframes.every == 0:
+                state = self.propagator.snapshot(tracks)
+                keyframes.save(direction, t, state)
+                tracks = self.propagator.resume(frame, state, references)
+        if keyframes:
+            keyframes.finish(direction)
 
-    def propagate(self, from_frame: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    def propagate(
+        self, from_frame: int | None = None, keyframes: Keyframes | None = None
+    ) -> Iterator[tuple[int, np.ndarray]]:
         """(t, labels) for every propagated frame: forward from `from_frame`, then backward.
 
-        from_frame defaults to the most recently annotated frame.
+        from_frame defaults to the most recently annotated frame; `keyframes` makes the run
+        resumable (see `_run`).
         """
         if not self.annotated:
             raise TrackpropError("nothing to propagate: add a mask or scribbles on a frame first.")
         start = max(self.annotated) if from_frame is None else self.frames.check_index(from_frame)
         if start not in self.store:
             raise TrackpropError(f"frame {start} has no mask to propagate from; annotate it first.")
-        yield from self._run(start, self.num_frames)
-        yield from self._run(start, -1)
+        yield from self._run(start, self.num_frames, keyframes)
+        yield from self._run(start, -1, keyframes)
 
     def export(self, out: str | Path, format: str = "davis") -> Path:
         """Write the masks as `format`: davis, png, coco-rle or mp4. Returns the written path."""

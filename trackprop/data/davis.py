@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from trackprop.errors import TrackpropError
+from trackprop.atomic import atomic_path
+from trackprop.errors import MAX_OBJECT_ID, TrackpropError
 
 RESOLUTION = "480p"
 IMAGESET_YEAR = "2017"
@@ -48,11 +49,19 @@ def write_label_png(path: str | Path, labels: np.ndarray) -> None:
     image = Image.fromarray(labels.astype(np.uint8), mode="P")
     image.putpalette(davis_palette().reshape(-1).tolist())
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    image.save(path, optimize=False)
+    with atomic_path(path) as partial:
+        image.save(partial, optimize=False)
+
+
+LOSSY_FORMATS = ("JPEG", "MPO", "JPEG2000", "WEBP")  # compression noise would invent objects
 
 
 def read_label_png(path: str | Path) -> np.ndarray:
-    """(H,W) uint8 label map from an indexed PNG (or a grey PNG of ids, or RGB in DAVIS colours)."""
+    """(H,W) uint8 label map from an indexed PNG (or a grey PNG of ids, or RGB in DAVIS colours).
+
+    Ids beyond MAX_OBJECT_ID and lossy files are refused: wrapping id 300 to 44, or reading JPEG
+    noise as objects, would give a silently wrong result.
+    """
     path = Path(path)
     if not path.is_file():
         raise TrackpropError(f"{path}: annotation file not found.")
@@ -61,10 +70,23 @@ def read_label_png(path: str | Path) -> np.ndarray:
         image.load()
     except Exception as exc:
         raise TrackpropError(f"{path}: not a readable PNG ({exc}).") from None
+    if image.format in LOSSY_FORMATS:
+        raise TrackpropError(
+            f"{path}: a {image.format} mask is lossy (its noise would read as objects); "
+            "save it as PNG."
+        )
     if image.mode == "P":
         return np.asarray(image, dtype=np.uint8)
-    if image.mode in ("L", "I", "I;16"):
-        return np.asarray(image).astype(np.uint8)
+    if image.mode in ("L", "I", "I;16", "I;16B", "I;16L"):
+        ids = np.asarray(image)
+        if ids.size and (ids.min() < 0 or ids.max() > MAX_OBJECT_ID):
+            raise TrackpropError(
+                f"{path}: object id {int(ids.max()) if ids.max() > MAX_OBJECT_ID else int(ids.min())}"
+                f" is outside 1..{MAX_OBJECT_ID} (label maps are 8-bit)."
+            )
+        return ids.astype(np.uint8)
+    if image.mode not in ("RGB", "RGBA"):
+        raise TrackpropError(f"{path}: a mask of mode {image.mode} is not a label map.")
     return _rgb_to_labels(np.asarray(image.convert("RGB")), path)
 
 

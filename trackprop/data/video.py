@@ -15,6 +15,7 @@ import av
 import numpy as np
 from PIL import Image
 
+from trackprop.atomic import commit, temporary_name
 from trackprop.errors import TrackpropError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -34,6 +35,8 @@ class FrameSource:
         raise NotImplementedError
 
     def check_index(self, t: int) -> int:
+        if not isinstance(t, int | np.integer) or isinstance(t, bool):
+            raise TrackpropError(f"{self.name}: frame index {t!r} is not an integer.")
         if not 0 <= t < self.num_frames:
             raise TrackpropError(
                 f"{self.name}: frame {t} is out of range (the video has {self.num_frames} frames)."
@@ -200,6 +203,11 @@ def open_frames(source: str | Path | np.ndarray | FrameSource) -> FrameSource:
         return source
     if isinstance(source, np.ndarray):
         return ArrayFrames(source)
+    if not isinstance(source, str | Path):
+        raise TrackpropError(
+            "a video is a file, a folder of frames or a (T,H,W,3) uint8 array, "
+            f"not {type(source).__name__}."
+        )
     path = Path(source)
     if path.is_dir():
         return FolderFrames(path)
@@ -207,14 +215,19 @@ def open_frames(source: str | Path | np.ndarray | FrameSource) -> FrameSource:
 
 
 class VideoWriter:
-    """H.264 mp4 writer (PyAV's bundled libx264). Odd sizes are padded by one edge pixel."""
+    """H.264 mp4 writer (PyAV's bundled libx264). Odd sizes are padded by one edge pixel.
+
+    The file is written under a temporary name and takes its own name only when `close` finished
+    it: a crash or Ctrl-C never leaves a truncated video that looks complete.
+    """
 
     def __init__(self, path: str | Path, fps: float = DEFAULT_FPS, crf: int = 20):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.partial = temporary_name(self.path)
         self.fps = Fraction(fps).limit_denominator(1001)
         self.crf = crf
-        self.container = av.open(str(self.path), mode="w")
+        self.container = av.open(str(self.partial), mode="w")
         self.stream = None
 
     def write(self, frame: np.ndarray) -> None:
@@ -232,13 +245,23 @@ class VideoWriter:
             self.container.mux(packet)
 
     def close(self) -> None:
+        """Finish the video and give it its name."""
         if self.stream is not None:
             for packet in self.stream.encode():
                 self.container.mux(packet)
         self.container.close()
+        commit(self.partial, self.path)
+
+    def abort(self) -> None:
+        """Drop the unfinished video."""
+        self.container.close()
+        self.partial.unlink(missing_ok=True)
 
     def __enter__(self) -> VideoWriter:
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc_info) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -14,6 +14,7 @@ import trackprop.models.torchvision_compat  # noqa: F401  (smp imports torchvisi
 import segmentation_models_pytorch as smp
 
 # isort: on
+from trackprop.atomic import atomic_path
 from trackprop.models.pretrained import WEIGHT_PACKAGES, load_imagenet_encoder
 
 # Encoders by name: ImageNet-pretrained EfficientNet-Lite (the default, chosen by measurement,
@@ -70,16 +71,15 @@ def save_checkpoint(
 ) -> None:
     """A self-describing checkpoint: weights (fp16 to ship small) plus what builds the network."""
     state = half_state(network) if half else network.state_dict()
-    torch.save(
-        {
-            "encoder": encoder,
-            "in_channels": in_channels,
-            "size": size,
-            "state_dict": state,
-            **extra,
-        },
-        path,
-    )
+    checkpoint = {
+        "encoder": encoder,
+        "in_channels": in_channels,
+        "size": size,
+        "state_dict": state,
+        **extra,
+    }
+    with atomic_path(path) as partial:
+        torch.save(checkpoint, partial)
 
 
 def load_checkpoint(path) -> tuple[torch.nn.Module, dict]:

@@ -8,12 +8,12 @@ file is built from it on first use (torch is imported only then) and cached unde
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import numpy as np
 import onnxruntime
 
+from trackprop.atomic import atomic_path
 from trackprop.cache import cache_dir
 from trackprop.errors import TrackpropError
 
@@ -62,9 +62,8 @@ def limit_threads(threads: int) -> None:
 def _build_once(path: Path, build) -> Path:
     """`build(partial_path)` into the cache unless `path` is there; atomic for concurrent users."""
     if not path.is_file():
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        build(partial)
-        partial.replace(path)  # a concurrent user sees the whole file or none
+        with atomic_path(path) as partial:  # a concurrent user sees the whole file or none
+            build(partial)
     return path
 
 

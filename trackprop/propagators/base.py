@@ -3,7 +3,9 @@
 A pass (one direction from a start frame) calls `start` once on the start frame's label map, with
 the user-annotated frames as `references` (frame, label map) for a propagator that keeps a
 memory of them, and then `step` per frame; the per-object state `start` returns (trackers, last
-masks) lives for that pass and is passed back to every `step`. Frames are (H,W,3) uint8 RGB, label maps (H,W)
+masks) lives for that pass and is passed back to every `step`. `snapshot` turns that state into
+arrays and `resume` rebuilds it (restarting the trackers), which is how a long run keeps
+keyframes that a killed run continues from. Frames are (H,W,3) uint8 RGB, label maps (H,W)
 uint8 with 0 the background.
 """
 
@@ -30,3 +32,9 @@ class Propagator(Protocol):
     ) -> Any: ...
 
     def step(self, frame: np.ndarray, tracks: Any) -> np.ndarray: ...
+
+    def snapshot(self, tracks: Any) -> dict[str, np.ndarray]: ...
+
+    def resume(
+        self, frame: np.ndarray, state: dict[str, np.ndarray], references: References
+    ) -> Any: ...

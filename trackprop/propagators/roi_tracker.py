@@ -105,6 +105,44 @@ class RoiTrackerPropagator:
             tracks.append(track)
         return tracks
 
+    def snapshot(self, tracks: list[ObjectTrack]) -> dict[str, np.ndarray]:
+        """A pass's state as arrays (a keyframe a killed run can resume from)."""
+        if not tracks:
+            return {"ids": np.zeros(0, np.int64)}
+
+        def box(value: np.ndarray | None) -> np.ndarray:
+            return np.full(4, np.nan) if value is None else np.asarray(value, np.float64)
+
+        return {
+            "ids": np.array([t.object_id for t in tracks], np.int64),
+            "masks": np.stack([t.mask for t in tracks]).astype(np.uint8),
+            "last_masks": np.stack(
+                [t.mask * 0 if t.last_mask is None else t.last_mask for t in tracks]
+            ).astype(np.uint8),
+            "last_boxes": np.stack([box(t.last_box) for t in tracks]),
+            "tracker_boxes": np.stack([box(t.tracker.box) for t in tracks]),
+            "lost": np.array([t.lost_frames for t in tracks], np.int64),
+        }
+
+    def resume(
+        self, frame: np.ndarray, state: dict[str, np.ndarray], references: References
+    ) -> list[ObjectTrack]:
+        """Tracks rebuilt from a `snapshot`: each tracker starts afresh on `frame` at its box.
+
+        The uninterrupted run restarts its trackers the same way at every keyframe, so a resumed
+        run gives exactly its result.
+        """
+        tracks = []
+        for i, object_id in enumerate(state["ids"].tolist()):
+            track = ObjectTrack(object_id, make_tracker(self.tracking.name), state["masks"][i])
+            track.lost_frames = int(state["lost"][i])
+            if not np.isnan(state["last_boxes"][i]).any():
+                track.last_box, track.last_mask = state["last_boxes"][i], state["last_masks"][i]
+                track.tracker.init(frame, state["tracker_boxes"][i])
+            track.memory = self.remember(references, object_id)
+            tracks.append(track)
+        return tracks
+
     def remember(self, references: References, object_id: int) -> Any:
         """What this propagator keeps of the annotated frames for one object: nothing here."""
         return None

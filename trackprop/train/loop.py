@@ -19,8 +19,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from trackprop.atomic import atomic_path
+from trackprop.errors import TrackpropError
 from trackprop.models.export import export_checkpoint
-from trackprop.models.networks import build_network, has_imagenet_weights, save_checkpoint
+from trackprop.models.networks import (
+    build_network,
+    has_imagenet_weights,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 Batch = tuple[np.ndarray, np.ndarray]
 Sampler = Callable[[np.random.Generator, int], Batch]
@@ -41,6 +48,7 @@ class TrainConfig:
     val_batches: int = 12  # of 16 samples, drawn once with a fixed seed
     seed: int = 0
     threads: int = 2  # torch intra-op threads; oversubscribing the cores slows training tenfold
+    init: str | None = None  # a checkpoint to fine-tune further (default: ImageNet encoder)
 
 
 def segmentation_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -140,11 +148,25 @@ def fit(
                 "step": step,
                 "elapsed": time.perf_counter() - started,
             }
-            torch.save(state, state_path)
+            with atomic_path(state_path) as partial:  # a kill mid-write keeps the last state
+                torch.save(state, partial)
     progress.close()
     final = {**evaluate(network), "seconds": round(time.perf_counter() - started), "steps": step}
     network.train()
     return final
+
+
+def initial_network(config: TrainConfig, in_channels: int) -> torch.nn.Module:
+    """The start: a checkpoint to train further, or the encoder's ImageNet weights where packaged."""
+    if config.init is None:
+        return build_network(config.encoder, in_channels, has_imagenet_weights(config.encoder))
+    network, checkpoint = load_checkpoint(config.init)
+    if (checkpoint["encoder"], checkpoint["in_channels"]) != (config.encoder, in_channels):
+        raise TrackpropError(
+            f"{config.init}: a {checkpoint['encoder']} network with {checkpoint['in_channels']} "
+            f"input channels cannot start a {config.encoder} one with {in_channels}."
+        )
+    return network.train()
 
 
 def train_network(
@@ -158,11 +180,7 @@ def train_network(
 ) -> dict:
     """A segmentation network: trained by `fit`, then shipped as fp16 .pt and ONNX."""
     out = Path(out)
-    # Fine-tuned from ImageNet wherever a package carries the encoder's weights.
-    pretrained = has_imagenet_weights(config.encoder)
-    network = build_network(config.encoder, in_channels, pretrained).to(
-        memory_format=torch.channels_last
-    )
+    network = initial_network(config, in_channels).to(memory_format=torch.channels_last)
     val_rng = np.random.default_rng(12345)
     val_batches = [val_sampler(val_rng, 16) for _ in range(config.val_batches)]
 

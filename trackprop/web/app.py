@@ -2,12 +2,14 @@
 
 Safety: the server binds to 127.0.0.1 unless told otherwise; it serves its own static folder and
 its project's data only, never a path taken from a request; upload names must be plain file
-names and zip members may not leave the upload folder; uploads are limited in size.
+names and zip members may not leave the upload folder; uploads and what a zip unpacks to are
+limited in size, and an upload never replaces an existing file (see uploads.py).
 """
 
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -18,13 +20,14 @@ from fastapi.staticfiles import StaticFiles
 from PIL import Image
 from pydantic import BaseModel
 
+from trackprop.atomic import commit, temporary_name
 from trackprop.errors import TrackpropError
 from trackprop.web.project import BusyError, Project
-from trackprop.web.uploads import VIDEO_SUFFIXES, extract_frames, safe_name
+from trackprop.web.uploads import CHUNK, VIDEO_SUFFIXES, extract_frames, free_path, safe_name
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-CHUNK = 1 << 20
+EXTRACT_FACTOR = 4  # a zip of frames may unpack to this many times the upload limit
 
 
 class Stroke(BaseModel):
@@ -66,6 +69,7 @@ def create_app(project: Project, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> Fa
 
     @app.post("/api/upload")
     async def upload(file: Annotated[UploadFile, File()]) -> dict:
+        """Receive under a temporary name, then a free name: nothing existing is ever replaced."""
         name = safe_name(file.filename or "")
         suffix = Path(name).suffix.lower()
         if suffix not in (*VIDEO_SUFFIXES, ".zip"):
@@ -74,20 +78,39 @@ def create_app(project: Project, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> Fa
             )
         uploads = project.folder / "uploads"
         uploads.mkdir(exist_ok=True)
-        target = uploads / name
-        size = 0
-        with target.open("wb") as out:
-            while chunk := await file.read(CHUNK):
-                size += len(chunk)
-                if size > max_upload_bytes:
-                    out.close()
-                    target.unlink()
-                    raise HTTPException(
-                        413, f"upload '{name}' is larger than {max_upload_bytes // (1 << 20)} MB."
-                    )
-                out.write(chunk)
-        video = extract_frames(target, uploads / Path(name).stem) if suffix == ".zip" else target
-        project.open_video(video)
+        target = free_path(uploads, name)
+        partial = temporary_name(target)
+        try:
+            size = 0
+            with partial.open("wb") as out:
+                while chunk := await file.read(CHUNK):
+                    size += len(chunk)
+                    if size > max_upload_bytes:
+                        raise HTTPException(
+                            413,
+                            f"upload '{name}' is larger than {max_upload_bytes // (1 << 20)} MB.",
+                        )
+                    out.write(chunk)
+            commit(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        try:
+            if suffix == ".zip":
+                frames = uploads / target.stem
+                try:
+                    video = extract_frames(target, frames, EXTRACT_FACTOR * max_upload_bytes)
+                finally:
+                    target.unlink()  # the frames are what the project keeps
+                try:
+                    project.open_video(video)
+                except BaseException:
+                    shutil.rmtree(video, ignore_errors=True)
+                    raise
+            else:
+                project.open_video(target)
+        except BaseException:
+            target.unlink(missing_ok=True)  # a rejected upload leaves nothing behind
+            raise
         return project.describe()
 
     @app.get("/api/frame/{t}.jpg")

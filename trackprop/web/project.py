@@ -1,24 +1,30 @@
 """A GUI project: one Session plus object names and colours, undo/redo, autosave and a propagation job.
 
-The folder holds project.json (video, tracker, objects, annotated frames), masks/%05d.png (DAVIS
-indexed PNGs of every frame that has a mask) and uploads/ and exports/. Every change is saved at
-once, so closing the browser or the server loses nothing; `trackprop serve --project DIR` reopens.
+The folder holds project.json (video, tracker, objects, annotated frames) and its last good copy
+project.backup.json, masks/%05d.png (DAVIS indexed PNGs of every frame that has a mask),
+history/ (undo/redo, see history.py) and uploads/ and exports/. Every change is saved at once
+and a propagation saves as it goes, each file written atomically, so closing the browser or
+killing the server loses at most the last few propagated frames; `trackprop serve --project DIR`
+reopens.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import sys
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from trackprop.atomic import write_text
 from trackprop.data.davis import davis_palette, read_label_png, write_label_png
-from trackprop.errors import TrackpropError
-from trackprop.export import EXPORTERS
+from trackprop.errors import MAX_OBJECT_ID, TrackpropError
+from trackprop.export import check_format
 from trackprop.session import Session
+from trackprop.web.history import HistoryStore
 
 UNDO_DEPTH = 50
 
@@ -36,6 +42,11 @@ class Progress:
     done: int = 0
     total: int = 0
     cancelled: bool = False
+    error: str | None = None  # why the last propagation stopped early, in one line
+
+
+SAVE_EVERY_FRAMES = 10  # a running propagation writes its new masks this often
+RECORD, BACKUP = "project.json", "project.backup.json"
 
 
 def default_colour(object_id: int) -> str:
@@ -56,7 +67,9 @@ class Project:
         self.progress = Progress()
         self.lock = threading.RLock()
         self.saved: dict[int, bytes] = {}
-        if (self.folder / "project.json").is_file():
+        self._history_changed = False
+        self.history = HistoryStore(self.folder / "history")
+        if (self.folder / RECORD).is_file() or (self.folder / BACKUP).is_file():
             self._reopen()
 
     # -- opening and saving -------------------------------------------------------------
@@ -66,22 +79,42 @@ class Project:
             self.session = Session(video, tracker=self.tracker)
             self.video = str(video)
             self.objects, self.undo_stack, self.redo_stack, self.saved = {}, [], [], {}
+            self._history_changed = True
             shutil.rmtree(self.folder / "masks", ignore_errors=True)
             self.save()
 
+    def _read_record(self) -> dict:
+        """project.json, or its last good copy if it is damaged (said on stderr)."""
+        problems = []
+        for name in (RECORD, BACKUP):
+            path = self.folder / name
+            try:
+                data = json.loads(path.read_text())
+                if not isinstance(data, dict) or not isinstance(data.get("video"), str):
+                    raise ValueError("no video named")
+                if problems:
+                    print(f"trackprop: {problems[0]}; reopened from {path}", file=sys.stderr)
+                return data
+            except (OSError, ValueError) as exc:
+                problems.append(f"{path} is damaged ({exc})")
+        raise TrackpropError(f"cannot reopen the project: {'; '.join(problems)}.")
+
     def _reopen(self) -> None:
-        data = json.loads((self.folder / "project.json").read_text())
-        self.tracker = data.get("tracker", self.tracker)
-        self.session = Session(data["video"], tracker=self.tracker)
-        self.video = data["video"]
-        self.objects = {o["id"]: ObjectInfo(**o) for o in data["objects"]}
-        for path in sorted((self.folder / "masks").glob("*.png")):
+        data = self._read_record()
+        try:
+            self.tracker = data.get("tracker", self.tracker)
+            self.session = Session(data["video"], tracker=self.tracker)
+            self.video = data["video"]
+            self.objects = {o["id"]: ObjectInfo(**o) for o in data["objects"]}
+            annotated, session_objects = set(data["annotated"]), data.get("session_objects", [])
+        except (KeyError, TypeError) as exc:
+            raise TrackpropError(f"{self.folder / RECORD}: a field is missing ({exc}).") from None
+        for path in sorted((self.folder / "masks").glob("[0-9]*.png")):
             self.session.store[int(path.stem)] = read_label_png(path)
             self.saved[int(path.stem)] = self.session.store.frames[int(path.stem)]
-        self.session.annotated = set(data["annotated"])
-        self.session.object_ids = sorted(
-            o for o in self.objects if o in data.get("session_objects", [])
-        )
+        self.session.annotated = annotated
+        self.session.object_ids = sorted(o for o in self.objects if o in session_objects)
+        self.undo_stack, self.redo_stack = self.history.load()
 
     def save(self) -> None:
         """Write project.json and the mask PNGs of frames that changed since the last save."""
@@ -102,7 +135,12 @@ class Project:
             "session_objects": session.object_ids,
             "annotated": sorted(session.annotated),
         }
-        (self.folder / "project.json").write_text(json.dumps(data, indent=1))
+        text = json.dumps(data, indent=1)
+        write_text(self.folder / RECORD, text)
+        write_text(self.folder / BACKUP, text)
+        if self._history_changed:
+            self.history.save(self.undo_stack, self.redo_stack)
+            self._history_changed = False
 
     # -- state --------------------------------------------------------------------------
     def require(self) -> Session:
@@ -117,6 +155,7 @@ class Project:
     def _checkpoint(self) -> None:
         self.undo_stack = [*self.undo_stack[-UNDO_DEPTH + 1 :], self.require().snapshot()]
         self.redo_stack = []
+        self._history_changed = True
 
     def describe(self) -> dict:
         session = self.require()
@@ -140,8 +179,8 @@ class Project:
             self._idle()
             self.require()
             object_id = max([0, *self.objects, *self.require().object_ids]) + 1
-            if object_id > 255:
-                raise TrackpropError("at most 255 objects per video.")
+            if object_id > MAX_OBJECT_ID:
+                raise TrackpropError(f"at most {MAX_OBJECT_ID} objects per video.")
             info = ObjectInfo(
                 object_id, name or f"object {object_id}", colour or default_colour(object_id)
             )
@@ -198,6 +237,7 @@ class Project:
                 labels = session.interact(frame, {"sequence": "gui", "scribbles": lists})
             except TrackpropError:
                 self.undo_stack.pop()
+                self._history_changed = False  # nothing changed: the saved history still holds
                 raise
             self.save()
             return labels
@@ -216,6 +256,7 @@ class Project:
                 raise TrackpropError(empty)
             target.append(self.require().snapshot())
             self.require().restore(source.pop())
+            self._history_changed = True
             self.save()
 
     # -- propagation --------------------------------------------------------------------
@@ -233,11 +274,19 @@ class Project:
         threading.Thread(target=self._propagate, args=(frame,), daemon=True).start()
 
     def _propagate(self, frame: int) -> None:
+        """The propagation thread: masks are saved as it goes; an error reaches the client."""
         try:
             for _ in self.require().propagate(frame):
                 self.progress.done += 1
                 if self.progress.cancelled:
                     break
+                if self.progress.done % SAVE_EVERY_FRAMES == 0:
+                    with self.lock:
+                        self.save()
+        except Exception as error:  # the thread has no caller: the client must hear of it
+            message = str(error) if isinstance(error, TrackpropError) else repr(error)
+            self.progress.error = f"propagation stopped at frame {self.progress.done}: {message}"
+            print(f"trackprop: {self.progress.error}", file=sys.stderr)
         finally:
             with self.lock:
                 self.progress.running = False
@@ -249,10 +298,7 @@ class Project:
     # -- export -------------------------------------------------------------------------
     def export(self, format: str) -> Path:
         """Export in `format` and return a zip of the result (inside the project's exports/)."""
-        if format not in EXPORTERS:  # checked before the name is used in a path
-            raise TrackpropError(
-                f"unknown export format '{format}'; choose one of: {', '.join(EXPORTERS)}."
-            )
+        check_format(format)  # before the name is used in a path
         with self.lock:
             self._idle()
             exports = self.folder / "exports"

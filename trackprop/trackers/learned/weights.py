@@ -8,13 +8,15 @@ from pathlib import Path
 
 import torch
 
+from trackprop.atomic import atomic_path
 from trackprop.errors import TrackpropError
 from trackprop.models.networks import half_state
 from trackprop.models.runtime import WEIGHTS
 
 
 def save_weights(path: str | Path, network: torch.nn.Module, **meta) -> None:
-    torch.save({"state": half_state(network), **meta}, path)
+    with atomic_path(path) as partial:
+        torch.save({"state": half_state(network), **meta}, partial)
 
 
 def load_weights(network: torch.nn.Module, path: str | Path) -> torch.nn.Module:

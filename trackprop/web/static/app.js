@@ -121,7 +121,9 @@ $("propagate").onclick = async () => {
     $("progress").max = Math.max(p.total, 1); $("progress").value = p.done;
     if (!p.running) {
       clearInterval(poll); $("cancel").disabled = true; $("propagate").disabled = false;
-      status(p.cancelled ? "propagation cancelled" : "propagation done"); refresh();
+      if (p.error) status(p.error, true);
+      else status(p.cancelled ? "propagation cancelled" : "propagation done");
+      refresh();
     }
   }, 300);
 };
