@@ -3,7 +3,8 @@
     python -m benchmarks.quality --root ~/tpdata/val20 --out benchmarks/results/quality.md
 
 One row per (propagator, tracker), `none` (ROI = whole frame, the paper's "without tracking")
-included. `--network runs/x.pt` scores a candidate checkpoint before it ships; `--memory-weights`
+included. `--keyframes 25` restarts the trackers every 25 frames as `trackprop propagate` does
+(its resumable runs). `--network runs/x.pt` scores a candidate checkpoint before it ships; `--memory-weights`
 scores the memory propagator at several weights (how its default was chosen, on train-split
 videos).
 """
@@ -25,14 +26,33 @@ from trackprop.session import Session
 from trackprop.trackers import TRACKERS
 
 
-def evaluate(root: DavisRoot, names: list[str], make_session) -> dict:
+class Restarts:
+    """Keyframes kept nowhere: the trackers restart every `every` frames as in `trackprop
+    propagate`'s resumable runs, so their effect on quality can be measured."""
+
+    def __init__(self, every: int):
+        self.every = every
+
+    def load(self, direction: str) -> None:
+        return None
+
+    def save(self, direction: str, frame: int, state: dict) -> None:
+        pass
+
+    def finish(self, direction: str) -> None:
+        pass
+
+
+def evaluate(
+    root: DavisRoot, names: list[str], make_session, keyframes: Restarts | None = None
+) -> dict:
     """Mean J, F, J&F over videos (speed lives in benchmarks/speed.py, measured on an idle machine)."""
     scores = []
     for name in names:
         frames, truth = load_sequence(root, name)
         session = make_session(frames)
         session.add_mask(0, truth[0])
-        for _ in session.propagate(0):
+        for _ in session.propagate(0, keyframes):
             pass
         scores.append(video_j_and_f(session.masks, truth, skip={0}))
     return {key: float(np.mean([s[key] for s in scores])) for key in ("J", "F", "J&F")}
@@ -47,6 +67,9 @@ def main() -> None:
     parser.add_argument("--propagators", default="roi-tracker")
     parser.add_argument("--memory-weights", default="", help="e.g. 0,4,8,16: memory rows only")
     parser.add_argument("--network", default=str(WEIGHTS / "propagation.pt"))
+    parser.add_argument(
+        "--keyframes", type=int, default=0, help="restart trackers every N frames (CLI: 25)"
+    )
     parser.add_argument("--out", default="benchmarks/results/quality.md")
     args = parser.parse_args()
     root = DavisRoot(args.root)
@@ -55,7 +78,8 @@ def main() -> None:
     lines = [
         f"Semi-supervised J&F, {len(names)} composited videos ({args.root}, split {args.split}), "
         f"network {Path(args.network).name}, {machine(args.threads)}. Command: "
-        f"`python -m benchmarks.quality --root {args.root} --propagators {args.propagators}`",
+        f"`python -m benchmarks.quality --root {args.root} --propagators {args.propagators}"
+        + (f" --keyframes {args.keyframes}`" if args.keyframes else "`"),
         "",
         "| propagator | tracker | J | F | J&F |",
         "|---|---|---|---|---|",
@@ -72,7 +96,9 @@ def main() -> None:
             def make_session(frames, built=built, tracker=tracker):
                 return Session(frames, tracker=tracker, propagator=built, threads=args.threads)
 
-            r = evaluate(root, names, make_session)
+            r = evaluate(
+                root, names, make_session, Restarts(args.keyframes) if args.keyframes else None
+            )
             label = propagator + (f" (weight {options['weight']:g})" if options else "")
             lines.append(f"| {label} | {tracker} | {r['J']:.3f} | {r['F']:.3f} | {r['J&F']:.3f} |")
             print(lines[-1], flush=True)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -68,6 +69,11 @@ def files(tmp_path_factory):
     made["corrupt"].write_bytes(b"\0not a video" * 100)
     made["zero_byte"] = root / "zero.mp4"
     made["zero_byte"].write_bytes(b"")
+    made["no_frames"] = root / "no_frames.mp4"
+    with av.open(str(made["no_frames"]), "w") as container:  # a container that holds no frame
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        container.start_encoding()
 
     def mask(name: str, array: np.ndarray, **save) -> None:
         made[name] = root / f"{name}.{save.pop('suffix', 'png')}"
@@ -97,6 +103,7 @@ CLI_CASES = {
     "missing video": ("nothing.mp4", "mask", [], "video file not found"),
     "zero-byte video": ("zero_byte", "mask", [], "the video file is empty"),
     "corrupt video": ("corrupt", "mask", [], "not a readable video"),
+    "zero-frame video": ("no_frames", "mask", [], "has no video stream"),
     "truncated video": ("truncated", "mask", [], "not a readable video"),
     "zero-frame folder": ("empty_folder", "mask", [], "holds no image frames"),
     "mixed sizes": ("mixed", "mask", [], "frame 3 is 30x20, the first frame is 64x48"),

@@ -53,7 +53,9 @@ def test_off_frame_points_are_dropped_and_fully_off_scribbles_refused():
 
 
 def test_bad_items_name_frame_and_object():
-    with pytest.raises(TrackpropError, match="frame 2: object id -1 is not a non-negative integer"):
+    with pytest.raises(
+        TrackpropError, match=r"frame 2: object id -1 is not an integer in 0\.\.255"
+    ):
         rasterize([item([[0.5, 0.5]], -1)], (10, 10), frame=2)
     with pytest.raises(TrackpropError, match="object 4: 'path' must be a list"):
         rasterize([{"path": "nope", "object_id": 4}], (10, 10))

@@ -101,7 +101,9 @@ class FolderFrames(FrameSource):
                 with Image.open(path) as image:
                     width, height = image.size
             except Exception as exc:
-                raise TrackpropError(f"{path}: frame {t} is not a readable image ({exc}).") from None
+                raise TrackpropError(
+                    f"{path}: frame {t} is not a readable image ({exc})."
+                ) from None
             if (height, width) != (self.height, self.width):
                 raise TrackpropError(
                     f"{path}: frame {t} is {width}x{height}, "
@@ -262,9 +264,11 @@ class VideoWriter:
 
     def close(self) -> None:
         """Finish the video and give it its name."""
-        if self.stream is not None:
-            for packet in self.stream.encode():
-                self.container.mux(packet)
+        if self.stream is None:
+            self.abort()
+            raise TrackpropError(f"{self.path}: no frames were given, so no video was written.")
+        for packet in self.stream.encode():
+            self.container.mux(packet)
         self.container.close()
         commit(self.partial, self.path)
 
