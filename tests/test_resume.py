@@ -13,8 +13,8 @@ import pytest
 from trackprop.data.builtin import builtin_pool
 from trackprop.data.davis import read_label_png
 from trackprop.data.synth import SynthConfig, synthesize
-from trackprop.run_folder import KEYFRAME_EVERY
 
+KEYFRAME_EVERY = 25  # denser than the default 100, so a 90-frame run has keyframes
 LONG_CLIP = SynthConfig(frames=90, height=240, width=428, min_objects=2, max_objects=2)
 
 
@@ -33,7 +33,8 @@ def command(clip, out, *extra):
     frames, mask = clip
     return [
         sys.executable, "-m", "trackprop.cli", "propagate", str(frames), "--mask", str(mask),
-        "--tracker", "kcf", "--out", str(out), "--format", "davis,mp4", *extra,
+        "--tracker", "kcf", "--out", str(out), "--format", "davis,mp4",
+        "--keyframe-every", str(KEYFRAME_EVERY), *extra,
     ]  # fmt: skip
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import time
 from pathlib import Path
@@ -92,43 +91,37 @@ def cmd_propagate(args: argparse.Namespace) -> None:
     """Every input is checked before any work; the output folder is crash-safe and resumable."""
     from tqdm import tqdm
 
-    from trackprop.data.davis import read_label_png
-    from trackprop.export import parse_formats
-    from trackprop.run_folder import RunFolder
-    from trackprop.session import Session
+    from trackprop.pipeline import Job, run_job
 
-    formats = parse_formats(args.format)
-    session = Session(args.video, tracker=args.tracker, propagator=args.propagator)
-    session.add_mask(args.frame, read_label_png(args.mask))
-    arguments = {
-        "video": str(Path(args.video).resolve()),
-        "frames": session.num_frames,
-        "size": [session.frames.width, session.frames.height],
-        "mask": hashlib.sha1(Path(args.mask).read_bytes()).hexdigest(),
-        "frame": args.frame,
-        "tracker": args.tracker,
-        "propagator": args.propagator,
-        "formats": formats,
-    }
-    run = RunFolder(args.out, arguments, args.overwrite)
-    if run.complete:
+    job = Job(
+        video=args.video,
+        out=args.out,
+        mask=args.mask,
+        scribbles=args.scribbles,
+        frame=args.frame,
+        tracker=args.tracker,
+        propagator=args.propagator,
+        formats=args.format,
+        keyframe_every=args.keyframe_every,
+    )
+    bar: list[tqdm] = []  # made at the first frame: a refused job prints only its error line
+
+    def on_frame(t: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, desc="propagate", unit="frame"))
+        bar[0].update()
+
+    result = run_job(job, args.overwrite, args.threads, on_frame)
+    for progress in bar:
+        progress.close()
+    if result.skipped:
         print(f"{args.out}: this run is already complete; nothing to do.")
         return
-    done = run.open()
-    for t in done:
-        session.store[t] = run.read(t)
-    steps = session.num_frames - 1
-    if done:
-        print(f"resuming: {len(done)} of {steps} frames were done")
-    computed = 0
-    progress = tqdm(session.propagate(args.frame, run), total=steps, desc="propagate", unit="frame")
-    for t, labels in progress:
-        run.write(t, labels)
-        computed += 1
-    for fmt in formats:
-        print(f"wrote {session.export(Path(args.out) / fmt, fmt)}")
-    run.close()
-    print(f"propagated {computed} frames in this run ({steps} in all)")
+    if result.resumed:
+        print(f"resuming: {result.resumed} of {result.frames - 1} frames were done")
+    for path in result.written:
+        print(f"wrote {path}")
+    print(f"propagated {result.computed} frames in this run ({result.frames - 1} in all)")
 
 
 def cmd_eval_interactive(args: argparse.Namespace) -> None:
@@ -255,10 +248,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     propagate = commands.add_parser("propagate", help="propagate a mask through a video")
     propagate.add_argument("video", help="video file or folder of frames")
+    propagate.add_argument("--mask", help="label-map PNG (DAVIS indexed, or grey ids)")
+    propagate.add_argument("--scribbles", help="DAVIS scribble JSON (instead of --mask)")
     propagate.add_argument(
-        "--mask", required=True, help="label-map PNG (DAVIS indexed, or grey ids)"
+        "--frame",
+        type=int,
+        help="the prompt's frame (default: 0 for a mask, the first scribbled frame)",
     )
-    propagate.add_argument("--frame", type=int, default=0, help="frame the mask belongs to")
     propagate.add_argument("--tracker", default="csrt", help=TRACKER_HELP)
     propagate.add_argument("--propagator", default=DEFAULT_PROPAGATOR, help=PROPAGATOR_HELP)
     propagate.add_argument("--out", required=True, help="output folder")
@@ -267,6 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     propagate.add_argument(
         "--overwrite", action="store_true", help="clear OUT first if it holds another run or files"
+    )
+    propagate.add_argument("--threads", type=int, default=2, help="CPU threads of each library")
+    propagate.add_argument(
+        "--keyframe-every",
+        type=int,
+        default=100,
+        help="frames between the states a killed run resumes from (each restarts the trackers)",
     )
     propagate.set_defaults(func=cmd_propagate)
 

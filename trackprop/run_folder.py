@@ -27,7 +27,10 @@ from trackprop.session import FINISHED
 
 RECORD = "run.json"
 WORK = ".progress"
-KEYFRAME_EVERY = 25  # frames between keyframes: at most this many are redone after a crash
+# Frames between keyframes: at most this many are redone after a crash. A keyframe restarts the
+# trackers, which costs a little quality (csrt on the val set: J&F 0.609 restarting every 25
+# frames vs 0.615 never; benchmarks/quality.py --keyframes), so they are kept sparse.
+KEYFRAME_EVERY = 100
 
 
 def _differences(old: dict, new: dict) -> str:
@@ -38,10 +41,13 @@ def _differences(old: dict, new: dict) -> str:
 
 
 class RunFolder:
-    every = KEYFRAME_EVERY
-
-    def __init__(self, out: str | Path, arguments: dict, overwrite: bool = False):
+    def __init__(
+        self, out: str | Path, arguments: dict, overwrite: bool = False, every: int = KEYFRAME_EVERY
+    ):
         """Check `out` for this run (nothing is written here; `open` creates it)."""
+        if every < 1:
+            raise TrackpropError(f"keyframes every {every} frames: give a positive number.")
+        self.every = every
         self.out = Path(out)
         self.arguments = arguments
         self.overwrite = overwrite

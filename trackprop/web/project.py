@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trackprop.atomic import write_text
+from trackprop.atomic import atomic_path, write_text
 from trackprop.data.davis import davis_palette, read_label_png, write_label_png
 from trackprop.errors import MAX_OBJECT_ID, TrackpropError
 from trackprop.export import check_format
@@ -305,7 +305,10 @@ class Project:
             target = exports / format
             shutil.rmtree(target, ignore_errors=True)
             self.require().export(target, format)
-            return Path(shutil.make_archive(str(exports / format), "zip", root_dir=target))
+            archive = exports / f"{format}.zip"
+            with atomic_path(archive) as partial:  # a download never gets a half-written zip
+                shutil.make_archive(str(partial.with_suffix("")), "zip", root_dir=target)
+            return archive
 
 
 class BusyError(TrackpropError):

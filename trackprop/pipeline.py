@@ -1,0 +1,135 @@
+"""One video end to end: its prompt, propagation and exports, into a crash-safe resumable folder.
+
+`trackprop propagate` runs one `Job`; `trackprop batch` runs many, each through `run_job` in a
+worker process or a Ray task. Everything a job names is checked before any work (formats,
+tracker, video, prompt file, frame, object ids, the output folder); see run_folder.py for what a
+kill leaves and how the same job resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from trackprop.data.davis import read_label_png, read_scribbles
+from trackprop.errors import TrackpropError
+from trackprop.export import parse_formats
+from trackprop.guidance import frame_items
+from trackprop.run_folder import KEYFRAME_EVERY, RunFolder
+from trackprop.session import Session
+
+PROMPTS = ("mask", "scribbles")
+
+
+@dataclass(frozen=True)
+class Job:
+    video: str
+    out: str
+    mask: str | None = None  # label-map PNG of `frame`
+    scribbles: str | None = None  # DAVIS scribble JSON (its scribbles on `frame` are used)
+    frame: int | None = None  # default: 0 for a mask, the first scribbled frame for scribbles
+    tracker: str = "csrt"
+    propagator: str = "roi-tracker"
+    formats: str = "davis"
+    keyframe_every: int = KEYFRAME_EVERY  # frames between the resumable run's keyframes
+    name: str = ""  # how reports call it (default: the video's stem)
+
+    @property
+    def label(self) -> str:
+        return self.name or Path(self.video).stem
+
+    def prompt(self) -> tuple[str, Path]:
+        given = [(kind, getattr(self, kind)) for kind in PROMPTS if getattr(self, kind)]
+        if len(given) != 1:
+            raise TrackpropError(
+                f"{self.label}: give exactly one prompt ({' or '.join(PROMPTS)}), "
+                f"not {len(given) or 'none'}."
+            )
+        kind, path = given[0]
+        return kind, Path(path)
+
+
+def apply_prompt(job: Job, session: Session) -> int:
+    """Mark the job's objects on its frame; returns that frame."""
+    kind, path = job.prompt()
+    if kind == "mask":
+        frame = 0 if job.frame is None else job.frame
+        session.add_mask(frame, read_label_png(path))
+        return frame
+    scribbles = read_scribbles(path)
+    frame = job.frame
+    if frame is None:
+        drawn = [t for t in range(len(scribbles["scribbles"])) if frame_items(scribbles, t)]
+        if not drawn:
+            raise TrackpropError(f"{path}: the scribble file holds no scribble on any frame.")
+        frame = drawn[0]
+    session.interact(frame, scribbles)
+    if not session.object_ids:
+        raise TrackpropError(f"{path}: the scribbles on frame {frame} mark no object.")
+    return frame
+
+
+@dataclass
+class JobResult:
+    frames: int
+    objects: int
+    computed: int  # frames propagated by this run (the rest came from an interrupted one)
+    resumed: int  # frames an interrupted run had done
+    skipped: bool  # the folder held this job's complete result already
+    seconds: float
+    written: list[Path]
+
+
+def run_job(
+    job: Job,
+    overwrite: bool = False,
+    threads: int = 2,
+    on_frame: Callable[[int, int], None] | None = None,
+) -> JobResult:
+    """Check everything, then propagate into job.out (resuming there) and export every format.
+
+    `on_frame(t, total)` follows the propagation (total: the frames the whole video propagates).
+    """
+    started = time.perf_counter()
+    formats = parse_formats(job.formats)
+    kind, prompt = job.prompt()
+    session = Session(job.video, tracker=job.tracker, propagator=job.propagator, threads=threads)
+    frame = apply_prompt(job, session)
+    arguments = {
+        "video": str(Path(job.video).resolve()),
+        "frames": session.num_frames,
+        "size": [session.frames.width, session.frames.height],
+        kind: hashlib.sha1(prompt.read_bytes()).hexdigest(),
+        "frame": frame,
+        "tracker": job.tracker,
+        "propagator": job.propagator,
+        "formats": formats,
+        "keyframe_every": job.keyframe_every,  # keyframes restart trackers: part of the result
+    }
+    run = RunFolder(job.out, arguments, overwrite, job.keyframe_every)
+    summary = {"frames": session.num_frames, "objects": len(session.object_ids)}
+    if run.complete:
+        return JobResult(**summary, computed=0, resumed=0, skipped=True, seconds=0.0, written=[])
+    done = run.open()
+    for t in done:
+        session.store[t] = run.read(t)
+    computed = 0
+    for t, labels in session.propagate(frame, run):
+        run.write(t, labels)
+        computed += 1
+        if on_frame:
+            on_frame(t, session.num_frames - 1)
+    written = [session.export(Path(job.out) / fmt, fmt) for fmt in formats]
+    run.close()
+    seconds = time.perf_counter() - started
+    return JobResult(
+        **summary,
+        computed=computed,
+        resumed=len(done),
+        skipped=False,
+        seconds=seconds,
+        written=written,
+    )
