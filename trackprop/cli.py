@@ -124,6 +124,33 @@ def cmd_propagate(args: argparse.Namespace) -> None:
     print(f"propagated {result.computed} frames in this run ({result.frames - 1} in all)")
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from trackprop.batch.jobs import read_jobs
+    from trackprop.batch.runner import SUMMARY, run_batch
+    from trackprop.export import parse_formats
+
+    parse_formats(args.format)  # a bad format fails the command, not every video
+    defaults = {"tracker": args.tracker, "propagator": args.propagator, "formats": args.format}
+    out = Path(args.out)
+    entries = read_jobs(args.jobs, out, defaults)
+    with tqdm(total=len(entries), desc="batch", unit="video") as progress:
+
+        def on_done(line: dict) -> None:
+            progress.update()
+            if line["status"] == "failed":
+                progress.write(f"trackprop: {line['name']}: {line['error']}", file=sys.stderr)
+
+        lines = run_batch(entries, out, args.workers, args.ray, args.threads, on_done)
+    counts = {s: sum(line["status"] == s for line in lines) for s in ("done", "skipped", "failed")}
+    print(
+        f"{counts['done']} done, {counts['skipped']} skipped (already done), "
+        f"{counts['failed']} failed; summary: {out / SUMMARY}"
+    )
+    return 1 if counts["failed"] else 0
+
+
 def cmd_eval_interactive(args: argparse.Namespace) -> None:
     from trackprop.eval.interactive import run_interactive
 
@@ -246,6 +273,22 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--columns", type=int, default=5)
     preview.set_defaults(func=cmd_data_preview)
 
+    batch = commands.add_parser("batch", help="propagate many videos: local processes or Ray")
+    batch.add_argument("jobs", help="a DAVIS root (every sequence) or a JSON-lines file of jobs")
+    batch.add_argument("--out", required=True, help="output folder: OUT/NAME/ per video")
+    batch.add_argument("--format", default="davis", help="comma list of davis, png, coco-rle, mp4")
+    batch.add_argument("--tracker", default="csrt", help=TRACKER_HELP + " (a job may name its own)")
+    batch.add_argument("--propagator", default=DEFAULT_PROPAGATOR, help=PROPAGATOR_HELP)
+    batch.add_argument("--workers", type=int, default=0, help="local processes (0: one per core)")
+    batch.add_argument("--threads", type=int, default=0, help="per video (0: cores / workers)")
+    batch.add_argument(
+        "--ray",
+        nargs="?",
+        const="auto",
+        help="run as Ray tasks on an existing cluster (ADDRESS, default: the one found)",
+    )
+    batch.set_defaults(func=cmd_batch)
+
     propagate = commands.add_parser("propagate", help="propagate a mask through a video")
     propagate.add_argument("video", help="video file or folder of frames")
     propagate.add_argument("--mask", help="label-map PNG (DAVIS indexed, or grey ids)")
@@ -338,7 +381,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        status = args.func(args)
     except TrackpropError as error:
         print(f"trackprop: error: {error}", file=sys.stderr)
         return 2
@@ -349,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("trackprop: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":
