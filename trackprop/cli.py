@@ -40,14 +40,18 @@ def cmd_data_preview(args: argparse.Namespace) -> None:
 
 
 def train_config(args: argparse.Namespace):
-    from trackprop.train.loop import TrainConfig
+    from trackprop.train.loop import TrainConfig, torch_device
 
     segmentation = (
-        {"encoder": args.encoder, "size": args.size, "init": args.init} if "encoder" in args else {}
+        {"encoder": args.encoder, "size": args.size, "init": args.init, "device": args.device}
+        if "encoder" in args
+        else {}
     )
-    return TrainConfig(
+    config = TrainConfig(
         steps=args.steps, batch=args.batch, lr=args.lr, threads=args.threads, **segmentation
     )
+    torch_device(config.device)  # a missing GPU fails before the data is read
+    return config
 
 
 def report_training(out: str, result: dict) -> None:
@@ -103,6 +107,7 @@ def cmd_propagate(args: argparse.Namespace) -> None:
         propagator=args.propagator,
         formats=args.format,
         keyframe_every=args.keyframe_every,
+        device=args.device,
     )
     bar: list[tqdm] = []  # made at the first frame: a refused job prints only its error line
 
@@ -130,9 +135,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from trackprop.batch.jobs import read_jobs
     from trackprop.batch.runner import SUMMARY, run_batch
     from trackprop.export import parse_formats
+    from trackprop.models.runtime import providers
 
     parse_formats(args.format)  # a bad format fails the command, not every video
-    defaults = {"tracker": args.tracker, "propagator": args.propagator, "formats": args.format}
+    providers(args.device)  # a missing GPU fails the command, not every video
+    defaults = {
+        "tracker": args.tracker,
+        "propagator": args.propagator,
+        "formats": args.format,
+        "device": args.device,
+    }
     out = Path(args.out)
     entries = read_jobs(args.jobs, out, defaults)
     with tqdm(total=len(entries), desc="batch", unit="video") as progress:
@@ -163,6 +175,7 @@ def cmd_eval_interactive(args: argparse.Namespace) -> None:
         args.report,
         args.threads,
         args.propagator,
+        args.device,
     )
     print(
         f"AUC {summary['auc']:.3f}  J&F@60s {summary['metric_at_threshold']['J_AND_F']:.3f}  (report: {args.report})"
@@ -180,6 +193,7 @@ def cmd_eval_ablation(args: argparse.Namespace) -> None:
         args.report,
         args.threads,
         args.propagator,
+        args.device,
     )
     print(f"wrote {table}")
 
@@ -187,14 +201,17 @@ def cmd_eval_ablation(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from trackprop.models.runtime import providers
     from trackprop.web.app import create_app
     from trackprop.web.project import Project
+
+    providers(args.device)  # before the server starts
 
     folder = Path(
         args.project
         or (Path(args.video).stem + ".trackprop" if args.video else "trackprop-project")
     )
-    project = Project(folder, tracker=args.tracker)
+    project = Project(folder, tracker=args.tracker, device=args.device)
     if args.video:
         project.open_video(Path(args.video).resolve())
     if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -218,6 +235,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 TRACKER_HELP = "none, csrt, kcf, mil, medianflow, atom or dasiamrpn"
 PROPAGATOR_HELP = "roi-tracker (the paper's) or memory (+ matching against annotated frames)"
 DEFAULT_PROPAGATOR = "roi-tracker"
+DEVICE_HELP = "where the networks run: cpu (default) or cuda (ONNX Runtime's CUDA provider)"
 
 
 def add_training_args(parser: argparse.ArgumentParser, steps: int, batch: int, lr: float) -> None:
@@ -281,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--propagator", default=DEFAULT_PROPAGATOR, help=PROPAGATOR_HELP)
     batch.add_argument("--workers", type=int, default=0, help="local processes (0: one per core)")
     batch.add_argument("--threads", type=int, default=0, help="per video (0: cores / workers)")
+    batch.add_argument("--device", default="cpu", help=DEVICE_HELP)
     batch.add_argument(
         "--ray",
         nargs="?",
@@ -308,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="clear OUT first if it holds another run or files"
     )
     propagate.add_argument("--threads", type=int, default=2, help="CPU threads of each library")
+    propagate.add_argument("--device", default="cpu", help=DEVICE_HELP)
     propagate.add_argument(
         "--keyframe-every",
         type=int,
@@ -324,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--project", help="project folder (autosaved; reopened when it exists)")
     serve.add_argument("--tracker", default="csrt", help=TRACKER_HELP)
+    serve.add_argument("--device", default="cpu", help=DEVICE_HELP)
     serve.set_defaults(func=cmd_serve)
 
     evaluate = commands.add_parser("eval", help="evaluate on the DAVIS interactive protocol")
@@ -345,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
         protocol.add_argument("--rounds", type=int, default=8)
         protocol.add_argument("--time-per-object", type=float, default=30)
         protocol.add_argument("--threads", type=int, default=2, help="CPU threads of each library")
+        protocol.add_argument("--device", default="cpu", help=DEVICE_HELP)
         protocol.add_argument("--propagator", default=DEFAULT_PROPAGATOR, help=PROPAGATOR_HELP)
         protocol.add_argument(
             "--report", required=True, help="folder for the report, tables and plot"
@@ -375,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
         network.add_argument(
             "--init", help="checkpoint (.pt) to train further instead of starting from ImageNet"
         )
+        network.add_argument("--device", default="cpu", help="torch device: cpu or cuda")
     return parser
 
 

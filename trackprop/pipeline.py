@@ -35,6 +35,7 @@ class Job:
     propagator: str = "roi-tracker"
     formats: str = "davis"
     keyframe_every: int = KEYFRAME_EVERY  # frames between the resumable run's keyframes
+    device: str = "cpu"  # of the networks (ONNX Runtime provider)
     name: str = ""  # how reports call it (default: the video's stem)
 
     @property
@@ -96,7 +97,9 @@ def run_job(
     started = time.perf_counter()
     formats = parse_formats(job.formats)
     kind, prompt = job.prompt()
-    session = Session(job.video, tracker=job.tracker, propagator=job.propagator, threads=threads)
+    session = Session(
+        job.video, job.tracker, threads=threads, propagator=job.propagator, device=job.device
+    )
     frame = apply_prompt(job, session)
     arguments = {
         "video": str(Path(job.video).resolve()),

@@ -26,7 +26,7 @@ from trackprop.export import export
 from trackprop.guidance import frame_items, rasterize
 from trackprop.interaction import Interactor
 from trackprop.masks import MaskStore
-from trackprop.models.runtime import OnnxNetwork, shipped
+from trackprop.models.runtime import OnnxNetwork, providers, shipped
 from trackprop.propagators import Propagator, propagator_class
 from trackprop.propagators.base import References
 from trackprop.trackers import make_tracker
@@ -58,10 +58,13 @@ class Session:
         interactor: Interactor | None = None,
         threads: int = 2,
         propagator: str | Propagator = "roi-tracker",
+        device: str = "cpu",
     ):
         make_tracker(tracker)  # fail now on unknown names, not mid-propagation
+        providers(device)  # and on a device this machine does not have
+        self.device = device  # of the networks (ONNX Runtime's provider); trackers use the CPU
         if isinstance(propagator, str):
-            network = network or OnnxNetwork(shipped("propagation"), threads)
+            network = network or OnnxNetwork(shipped("propagation"), threads, device)
             propagator = propagator_class(propagator)(network, roi, TrackerConfig(name=tracker))
         self.propagator = propagator
         self.frames = open_frames(frames)
@@ -113,8 +116,8 @@ class Session:
         """The scribble networks, loaded on first use (propagation-only users never pay for them)."""
         if self._interactor is None:
             self._interactor = Interactor(
-                OnnxNetwork(shipped("interaction_first"), self.threads),
-                OnnxNetwork(shipped("interaction_refine"), self.threads),
+                OnnxNetwork(shipped("interaction_first"), self.threads, self.device),
+                OnnxNetwork(shipped("interaction_refine"), self.threads, self.device),
             )
         return self._interactor
 

@@ -20,6 +20,7 @@ def run_ablation(
     report: str | Path,
     threads: int = 2,
     propagator: str = "roi-tracker",
+    device: str = "cpu",
 ) -> Path:
     report = Path(report)
     lines = ["| tracker | AUC | J&F@60s |", "|---|---|---|"]
@@ -37,6 +38,7 @@ def run_ablation(
                 report / tracker,
                 threads,
                 propagator,
+                device,
             )
         lines.append(
             f"| {tracker} | {summary['auc']:.3f} | {summary['metric_at_threshold']['J_AND_F']:.3f} |"

@@ -16,7 +16,7 @@ import numpy as np
 from trackprop.data.davis import DavisRoot
 from trackprop.errors import TrackpropError
 from trackprop.eval.davis_compat import Davis, DavisInteractiveSession, annotated_frames
-from trackprop.models.runtime import limit_threads
+from trackprop.models.runtime import limit_threads, providers
 from trackprop.session import Session
 
 TIME_THRESHOLD = 60  # seconds: the J&F@60s point of the curve
@@ -76,12 +76,14 @@ def run_interactive(
     report: str | Path,
     threads: int = 2,
     propagator: str = "roi-tracker",
+    device: str = "cpu",
 ) -> dict:
     """Run the protocol; writes the raw report, the summary JSON, a per-sequence table and the curve plot.
 
     `threads`: CPU threads of every library we run (the protocol's clock counts our time).
     """
     limit_threads(threads)
+    providers(device)  # before the evaluation starts, not at its first sequence
     davis = DavisRoot(root)
     names = register_sequences(davis, subset)
     report = Path(report)
@@ -103,6 +105,7 @@ def run_interactive(
                     tracker=tracker,
                     threads=threads,
                     propagator=propagator,
+                    device=device,
                 )
                 scribbles = None
             scribbles = accumulate(scribbles, last)

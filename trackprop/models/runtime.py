@@ -20,25 +20,47 @@ from trackprop.errors import TrackpropError
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 
 
+# ONNX Runtime's execution providers per device: one code path, the provider a parameter.
+PROVIDERS = {
+    "cpu": ["CPUExecutionProvider"],
+    "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
+}
+
+
+def providers(device: str) -> list[str]:
+    """The providers of `device`, if this ONNX Runtime has them (else a one-line error)."""
+    if device not in PROVIDERS:
+        raise TrackpropError(f"unknown device '{device}'; choose one of: {', '.join(PROVIDERS)}.")
+    wanted = PROVIDERS[device][0]
+    if wanted not in onnxruntime.get_available_providers():
+        raise TrackpropError(
+            f"--device {device}: this ONNX Runtime has no {wanted} (it needs onnxruntime-gpu and "
+            "an NVIDIA GPU with its CUDA libraries); the default, --device cpu, runs anywhere."
+        )
+    return PROVIDERS[device]
+
+
 class OnnxNetwork:
-    """A network file run on the CPU: run((B,C,S,S) float32) -> its one output, float32.
+    """A network file run on a device: run((B,C,S,S) float32) -> its one output, float32.
 
     Segmentation networks answer (B,2,S,S) logits; the feature extractor, which takes any
     size (`size` None), (B,112,H/16,W/16) features.
     """
 
-    def __init__(self, path: str | Path, threads: int = 2):
+    def __init__(self, path: str | Path, threads: int = 2, device: str = "cpu"):
         self.path = Path(path)
         self.threads = threads
+        self.device = device
         if not self.path.is_file():
             raise TrackpropError(f"{self.path}: network file not found.")
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = onnxruntime.InferenceSession(
-            str(self.path), options, providers=["CPUExecutionProvider"]
-        )
+        wanted = providers(device)
+        self.session = onnxruntime.InferenceSession(str(self.path), options, providers=wanted)
+        if self.session.get_providers()[0] != wanted[0]:  # installed, but no device present
+            raise TrackpropError(f"--device {device}: {wanted[0]} found no device to run on.")
         shape = self.session.get_inputs()[0].shape
         self.in_channels = int(shape[1])
         self.size = shape[2] if isinstance(shape[2], int) else None

@@ -70,7 +70,9 @@ class MemoryPropagator(RoiTrackerPropagator):
         weight: float = 32.0,
     ):
         super().__init__(network, roi, tracking)
-        self.features = features or OnnxNetwork(imagenet_features(), network.threads)
+        self.features = features or OnnxNetwork(
+            imagenet_features(), network.threads, network.device
+        )
         self.weight = weight  # logits per unit of matching score (chosen by measurement: README)
 
     def _cells(self, images: np.ndarray) -> np.ndarray:

@@ -49,6 +49,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2  # torch intra-op threads; oversubscribing the cores slows training tenfold
     init: str | None = None  # a checkpoint to fine-tune further (default: ImageNet encoder)
+    device: str = "cpu"  # torch device of the training ("cuda" where one is present)
 
 
 def segmentation_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -61,19 +62,35 @@ def segmentation_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tens
     return cross_entropy + dice.mean()
 
 
-def to_tensors(batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+def torch_device(name: str) -> torch.device:
+    """The training device, if present (else a one-line error)."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TrackpropError(
+            "--device cuda: torch finds no CUDA GPU here; --device cpu runs anywhere."
+        )
+    if name not in ("cpu", "cuda"):
+        raise TrackpropError(f"unknown device '{name}'; choose one of: cpu, cuda.")
+    return torch.device(name)
+
+
+def to_tensors(
+    batch: Batch, device: torch.device | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     inputs, targets = batch
-    tensor = torch.from_numpy(inputs).contiguous(memory_format=torch.channels_last)
-    return tensor, torch.from_numpy(targets.astype(np.int64))
+    tensor = torch.from_numpy(inputs).to(device).contiguous(memory_format=torch.channels_last)
+    return tensor, torch.from_numpy(targets.astype(np.int64)).to(device)
 
 
-def mean_iou(network: torch.nn.Module, batches: list[Batch]) -> float:
+def mean_iou(
+    network: torch.nn.Module, batches: list[Batch], device: torch.device | None = None
+) -> float:
     """Mean IoU of the object over fixed validation crops (empty-vs-empty counts as 1)."""
     network.eval()
     scores = []
     with torch.no_grad():
         for inputs, targets in batches:
-            predicted = network(to_tensors((inputs, targets))[0]).argmax(1).numpy().astype(bool)
+            logits = network(to_tensors((inputs, targets), device)[0])
+            predicted = logits.argmax(1).cpu().numpy().astype(bool)
             truth = targets.astype(bool)
             union = (predicted | truth).sum((1, 2))
             inter = (predicted & truth).sum((1, 2))
@@ -107,7 +124,7 @@ def fit(
     rng = np.random.default_rng(config.seed)
     step, elapsed = 0, 0.0
     if state_path.is_file():
-        state = torch.load(state_path, map_location="cpu", weights_only=False)
+        state = torch.load(state_path, map_location=config.device, weights_only=False)
         network.load_state_dict(state["network"])
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
@@ -180,18 +197,21 @@ def train_network(
 ) -> dict:
     """A segmentation network: trained by `fit`, then shipped as fp16 .pt and ONNX."""
     out = Path(out)
-    network = initial_network(config, in_channels).to(memory_format=torch.channels_last)
+    device = torch_device(config.device)
+    network = initial_network(config, in_channels)
+    network = network.to(device, memory_format=torch.channels_last)
     val_rng = np.random.default_rng(12345)
     val_batches = [val_sampler(val_rng, 16) for _ in range(config.val_batches)]
 
     def step_loss(network: torch.nn.Module, rng: np.random.Generator, batch: int) -> torch.Tensor:
-        inputs, targets = to_tensors(sampler(rng, batch))
+        inputs, targets = to_tensors(sampler(rng, batch), device)
         return segmentation_loss(network(inputs), targets)
 
     def evaluate(network: torch.nn.Module) -> dict:
-        return {"val_iou": mean_iou(network, val_batches)}
+        return {"val_iou": mean_iou(network, val_batches, device)}
 
     final = fit(network, step_loss, evaluate, config, out, desc)
+    network = network.cpu()  # what ships is read on the CPU
     save_checkpoint(
         out,
         network,

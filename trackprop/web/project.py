@@ -55,8 +55,9 @@ def default_colour(object_id: int) -> str:
 
 
 class Project:
-    def __init__(self, folder: str | Path, tracker: str = "csrt"):
+    def __init__(self, folder: str | Path, tracker: str = "csrt", device: str = "cpu"):
         self.folder = Path(folder)
+        self.device = device
         self.folder.mkdir(parents=True, exist_ok=True)
         self.tracker = tracker
         self.session: Session | None = None
@@ -76,7 +77,7 @@ class Project:
     def open_video(self, video: str | Path) -> None:
         with self.lock:
             self._idle()
-            self.session = Session(video, tracker=self.tracker)
+            self.session = Session(video, tracker=self.tracker, device=self.device)
             self.video = str(video)
             self.objects, self.undo_stack, self.redo_stack, self.saved = {}, [], [], {}
             self._history_changed = True
@@ -103,7 +104,7 @@ class Project:
         data = self._read_record()
         try:
             self.tracker = data.get("tracker", self.tracker)
-            self.session = Session(data["video"], tracker=self.tracker)
+            self.session = Session(data["video"], tracker=self.tracker, device=self.device)
             self.video = data["video"]
             self.objects = {o["id"]: ObjectInfo(**o) for o in data["objects"]}
             annotated, session_objects = set(data["annotated"]), data.get("session_objects", [])
