@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,17 @@ def shift_mask(mask: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.n
     return cv2.warpAffine(mask, matrix, (mask.shape[1], mask.shape[0]), flags=cv2.INTER_NEAREST)
 
 
+def union_of(areas: list[tuple[slice, slice]]) -> tuple[slice, slice] | None:
+    """The smallest (rows, cols) window holding every non-empty area; None if all are empty."""
+    areas = [(r, c) for r, c in areas if r.stop > r.start and c.stop > c.start]
+    if not areas:
+        return None
+    return (
+        slice(min(r.start for r, _ in areas), max(r.stop for r, _ in areas)),
+        slice(min(c.start for _, c in areas), max(c.stop for _, c in areas)),
+    )
+
+
 def tracker_disagrees(tracked: np.ndarray, box: np.ndarray, config: TrackerConfig) -> bool:
     """Does the tracker's box contradict the propagated mask's `box` (rule in TrackerConfig)?"""
     centred = corners(center_size(tracked)[0], center_size(box)[1])
@@ -78,6 +90,7 @@ class RoiTrackerPropagator:
         self.roi = RoiConfig(enlarge=roi.enlarge, size=network.size, min_side=roi.min_side)
         self.tracking = tracking
         self.seconds: Counter[str] = Counter()  # time spent per phase, for the speed benchmark
+        self._pool: ThreadPoolExecutor | None = None  # made when a frame has several objects
 
     def start(
         self,
@@ -180,10 +193,11 @@ class RoiTrackerPropagator:
     def step(self, frame: np.ndarray, tracks: list[ObjectTrack]) -> np.ndarray:
         """Propagate every track into `frame`; returns the (H,W) uint8 label map and updates tracks."""
         height, width = frame.shape[:2]
+        labels = np.zeros((height, width), np.uint8)
         if not tracks:
-            return np.zeros((height, width), np.uint8)
+            return labels
         clock = time.perf_counter()
-        regions = [self._region(track, frame) for track in tracks]
+        regions = self._each(lambda track: self._region(track, frame), tracks)
         clock = self._lap("tracker", clock)
         images, previous = [], []
         for track, (roi, prev) in zip(tracks, regions, strict=True):
@@ -196,16 +210,40 @@ class RoiTrackerPropagator:
         clock = self._lap("network", clock)
         crops = self._adjust(crops, np.stack(images), tracks)
         clock = self._lap("memory", clock)
-        scores = np.full((len(tracks), height, width), -np.inf, np.float32)
-        for i, track in enumerate(tracks):
-            region, (rows, cols) = paste_roi(crops[i], track.roi, (height, width), fill=-np.inf)
-            scores[i, rows, cols] = region
-        labels = to_label_map(scores, [t.object_id for t in tracks])
+        pasted = [
+            paste_roi(c, t.roi, (height, width), fill=-np.inf)
+            for c, t in zip(crops, tracks, strict=True)
+        ]
+        area = union_of([where for _, where in pasted])
+        if area is not None:  # outside every ROI all scores are −inf: background, not computed
+            rows, cols = area
+            scores = np.full(
+                (len(tracks), rows.stop - rows.start, cols.stop - cols.start), -np.inf, np.float32
+            )
+            for i, (region, (r, c)) in enumerate(pasted):
+                scores[
+                    i,
+                    r.start - rows.start : r.stop - rows.start,
+                    c.start - cols.start : c.stop - cols.start,
+                ] = region
+            labels[area] = to_label_map(scores, [t.object_id for t in tracks])
         clock = self._lap("merge", clock)
-        for track in tracks:
-            self._update(track, frame, (labels == track.object_id).astype(np.uint8))
+        masks = [(labels == track.object_id).astype(np.uint8) for track in tracks]
+        self._each(
+            lambda pair: self._update(pair[0], frame, pair[1]),
+            list(zip(tracks, masks, strict=True)),
+        )
         self._lap("tracker", clock)  # re-initialisation is tracker work
         return labels
+
+    def _each(self, work, items: list) -> list:
+        """`work` on every item; on a thread per core when there are several (OpenCV and
+        ONNX Runtime release the GIL, so one object's tracker runs beside another's)."""
+        if len(items) < 2 or self.network.threads < 2:
+            return [work(item) for item in items]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.network.threads, thread_name_prefix="tracks")
+        return list(self._pool.map(work, items))
 
     def _adjust(
         self, scores: np.ndarray, images: np.ndarray, tracks: list[ObjectTrack]
