@@ -102,12 +102,15 @@ def cmd_propagate(args: argparse.Namespace) -> None:
         out=args.out,
         mask=args.mask,
         scribbles=args.scribbles,
+        clicks=args.clicks,
+        boxes=args.boxes,
         frame=args.frame,
         tracker=args.tracker,
         propagator=args.propagator,
         formats=args.format,
         keyframe_every=args.keyframe_every,
         device=args.device,
+        feather=args.feather,
     )
     bar: list[tqdm] = []  # made at the first frame: a refused job prints only its error line
 
@@ -294,7 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch = commands.add_parser("batch", help="propagate many videos: local processes or Ray")
     batch.add_argument("jobs", help="a DAVIS root (every sequence) or a JSON-lines file of jobs")
     batch.add_argument("--out", required=True, help="output folder: OUT/NAME/ per video")
-    batch.add_argument("--format", default="davis", help="comma list of davis, png, coco-rle, mp4")
+    batch.add_argument(
+        "--format", default="davis", help="comma list of davis, png, coco-rle, mp4, alpha"
+    )
     batch.add_argument("--tracker", default="csrt", help=TRACKER_HELP + " (a job may name its own)")
     batch.add_argument("--propagator", default=DEFAULT_PROPAGATOR, help=PROPAGATOR_HELP)
     batch.add_argument("--workers", type=int, default=0, help="local processes (0: one per core)")
@@ -312,16 +317,21 @@ def build_parser() -> argparse.ArgumentParser:
     propagate.add_argument("video", help="video file or folder of frames")
     propagate.add_argument("--mask", help="label-map PNG (DAVIS indexed, or grey ids)")
     propagate.add_argument("--scribbles", help="DAVIS scribble JSON (instead of --mask)")
+    propagate.add_argument("--clicks", help='JSON {"1": [[x, y, 1], [x, y, 0]], ...} in pixels')
+    propagate.add_argument("--boxes", help='JSON {"1": [x0, y0, x1, y1], ...} in pixels')
     propagate.add_argument(
         "--frame",
         type=int,
-        help="the prompt's frame (default: 0 for a mask, the first scribbled frame)",
+        help="the prompt's frame (default: the first scribbled frame for scribbles, else 0)",
     )
     propagate.add_argument("--tracker", default="csrt", help=TRACKER_HELP)
     propagate.add_argument("--propagator", default=DEFAULT_PROPAGATOR, help=PROPAGATOR_HELP)
     propagate.add_argument("--out", required=True, help="output folder")
     propagate.add_argument(
-        "--format", default="davis", help="comma list of davis, png, coco-rle, mp4"
+        "--format", default="davis", help="comma list of davis, png, coco-rle, mp4, alpha"
+    )
+    propagate.add_argument(
+        "--feather", type=int, default=0, help="px of soft edge of the alpha cut-outs"
     )
     propagate.add_argument(
         "--overwrite", action="store_true", help="clear OUT first if it holds another run or files"

@@ -1,4 +1,5 @@
-"""Export a video's label maps: DAVIS indexed PNGs, per-object PNGs, COCO RLE JSON, overlay mp4."""
+"""Export a video's label maps: DAVIS indexed PNGs, per-object PNGs, COCO RLE JSON, overlay mp4,
+per-object RGBA cut-outs (alpha)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -36,6 +38,26 @@ def export_png(out: Path, frames: FrameSource, labels_of: LabelsOf, object_ids: 
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as partial:
                 Image.fromarray(((labels == object_id) * 255).astype(np.uint8)).save(partial)
+    return out
+
+
+def export_alpha(
+    out: Path, frames: FrameSource, labels_of: LabelsOf, object_ids: list[int], feather: int = 0
+) -> Path:
+    """Per object and frame an RGBA PNG of the frame, the object opaque and the rest transparent
+    (<out>/<object_id>/<frame>.png, what a compositor imports); `feather` px softens the edge."""
+    if feather < 0:
+        raise TrackpropError(f"feather {feather} px: give 0 or more pixels.")
+    for t in range(frames.num_frames):
+        image, labels = frames.read(t), labels_of(t)
+        for object_id in object_ids:
+            alpha = ((labels == object_id) * 255).astype(np.uint8)
+            if feather:
+                alpha = cv2.GaussianBlur(alpha, (2 * feather + 1, 2 * feather + 1), feather / 2)
+            path = out / str(object_id) / f"{t:05d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as partial:
+                Image.fromarray(np.dstack([image, alpha]), "RGBA").save(partial)
     return out
 
 
@@ -101,6 +123,7 @@ EXPORTERS = {
     "png": export_png,
     "coco-rle": export_coco_rle,
     "mp4": export_mp4,
+    "alpha": export_alpha,
 }
 
 
@@ -121,6 +144,12 @@ def parse_formats(text: str) -> list[str]:
 
 
 def export(
-    out: str | Path, format: str, frames: FrameSource, labels_of: LabelsOf, object_ids: list[int]
+    out: str | Path,
+    format: str,
+    frames: FrameSource,
+    labels_of: LabelsOf,
+    object_ids: list[int],
+    feather: int = 0,
 ) -> Path:
-    return EXPORTERS[check_format(format)](Path(out), frames, labels_of, object_ids)
+    options = {"feather": feather} if check_format(format) == "alpha" else {}
+    return EXPORTERS[format](Path(out), frames, labels_of, object_ids, **options)

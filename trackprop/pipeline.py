@@ -18,10 +18,11 @@ from trackprop.data.davis import read_label_png, read_scribbles
 from trackprop.errors import TrackpropError
 from trackprop.export import parse_formats
 from trackprop.guidance import frame_items
+from trackprop.prompts import read_prompt_file
 from trackprop.run_folder import KEYFRAME_EVERY, RunFolder
 from trackprop.session import Session
 
-PROMPTS = ("mask", "scribbles")
+PROMPTS = ("mask", "scribbles", "clicks", "boxes")
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,13 @@ class Job:
     out: str
     mask: str | None = None  # label-map PNG of `frame`
     scribbles: str | None = None  # DAVIS scribble JSON (its scribbles on `frame` are used)
-    frame: int | None = None  # default: 0 for a mask, the first scribbled frame for scribbles
+    clicks: str | None = None  # JSON {"id": [[x, y, positive], ...]} in pixels, on `frame`
+    boxes: str | None = None  # JSON {"id": [x0, y0, x1, y1]} in pixels, on `frame`
+    frame: int | None = None  # default: the first scribbled frame for scribbles, else 0
     tracker: str = "csrt"
     propagator: str = "roi-tracker"
     formats: str = "davis"
+    feather: int = 0  # px of soft edge in the alpha export
     keyframe_every: int = KEYFRAME_EVERY  # frames between the resumable run's keyframes
     device: str = "cpu"  # of the networks (ONNX Runtime provider)
     name: str = ""  # how reports call it (default: the video's stem)
@@ -59,6 +63,12 @@ def apply_prompt(job: Job, session: Session) -> int:
     if kind == "mask":
         frame = 0 if job.frame is None else job.frame
         session.add_mask(frame, read_label_png(path))
+        return frame
+    if kind in ("clicks", "boxes"):
+        frame = 0 if job.frame is None else session.frames.check_index(job.frame)
+        session.interact(frame, **{kind: read_prompt_file(path, kind)})
+        if not session.object_ids:
+            raise TrackpropError(f"{path}: the {kind} on frame {frame} found no object.")
         return frame
     scribbles = read_scribbles(path)
     frame = job.frame
@@ -96,6 +106,8 @@ def run_job(
     """
     started = time.perf_counter()
     formats = parse_formats(job.formats)
+    if job.feather < 0:
+        raise TrackpropError(f"--feather {job.feather}: give 0 or more pixels.")
     kind, prompt = job.prompt()
     session = Session(
         job.video, job.tracker, threads=threads, propagator=job.propagator, device=job.device
@@ -110,6 +122,7 @@ def run_job(
         "tracker": job.tracker,
         "propagator": job.propagator,
         "formats": formats,
+        "feather": job.feather,
         "keyframe_every": job.keyframe_every,  # keyframes restart trackers: part of the result
     }
     run = RunFolder(job.out, arguments, overwrite, job.keyframe_every)
@@ -125,7 +138,7 @@ def run_job(
         computed += 1
         if on_frame:
             on_frame(t, session.num_frames - 1)
-    written = [session.export(Path(job.out) / fmt, fmt) for fmt in formats]
+    written = [session.export(Path(job.out) / fmt, fmt, job.feather) for fmt in formats]
     run.close()
     seconds = time.perf_counter() - started
     return JobResult(

@@ -27,6 +27,7 @@ from trackprop.guidance import frame_items, rasterize
 from trackprop.interaction import Interactor
 from trackprop.masks import MaskStore
 from trackprop.models.runtime import OnnxNetwork, providers, shipped
+from trackprop.prompts import box_strokes, click_strokes
 from trackprop.propagators import Propagator, propagator_class
 from trackprop.propagators.base import References
 from trackprop.trackers import make_tracker
@@ -121,21 +122,58 @@ class Session:
             )
         return self._interactor
 
-    def interact(self, frame: int, scribbles: dict) -> np.ndarray:
-        """Apply the scribbles drawn on `frame`; returns that frame's new (H,W) label map.
+    def interact(
+        self,
+        frame: int,
+        scribbles: dict | None = None,
+        *,
+        clicks: dict | None = None,
+        boxes: dict | None = None,
+        masks: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Apply the prompts given for `frame`; returns that frame's new (H,W) label map.
 
-        Every object with a positive scribble there, and every object whose current mask a
-        negative scribble (background or another object's) crosses, is segmented again: first
-        round (no mask yet on this frame) with the 4-channel network, later rounds with the
-        5-channel one. A positive scribble with a new object id adds that object. The frame
-        becomes user-annotated, so propagation from elsewhere stops before it.
+        Prompts (any of them, each carrying only what is new): `scribbles` the DAVIS dict,
+        `clicks` {object_id: [(x, y, positive), ...]} and `boxes` {object_id: (x0, y0, x1, y1)}
+        in pixels (prompts.py turns them into strokes), `masks` an (H,W) label map whose
+        objects replace theirs on this frame. Every object with a positive stroke there, and
+        every object whose current mask a negative stroke (background or another object's)
+        crosses, is segmented again: first round (no mask yet on this frame) with the
+        4-channel network, later rounds with the 5-channel one. A new object id adds that
+        object. The frame becomes user-annotated, so propagation from elsewhere stops before it.
         """
         self.frames.check_index(frame)
-        items = frame_items(scribbles, frame)
-        if not items:
-            raise TrackpropError(f"no scribbles on frame {frame}: nothing to do.")
+        if scribbles is None and clicks is None and boxes is None and masks is None:
+            raise TrackpropError(
+                f"no prompt for frame {frame}: give scribbles, clicks, boxes or masks."
+            )
+        if masks is not None:
+            self._paste_masks(frame, masks)
         size = (self.frames.height, self.frames.width)
-        strokes = rasterize(items, size, frame)
+        strokes: dict[int, np.ndarray] = {}
+        if scribbles is not None:
+            items = frame_items(scribbles, frame)
+            if not items and clicks is None and boxes is None and masks is None:
+                raise TrackpropError(f"no scribbles on frame {frame}: nothing to do.")
+            strokes = rasterize(items, size, frame)
+        for kind, given in ((click_strokes, clicks), (box_strokes, boxes)):
+            if given is not None:
+                for object_id, stroke in kind(given, size, frame).items():
+                    strokes[object_id] = strokes.get(object_id, False) | stroke
+        return self._segment(frame, strokes)
+
+    def _paste_masks(self, frame: int, masks: np.ndarray) -> None:
+        """The map's objects replace theirs on `frame` (other objects keep the rest)."""
+        given = self._check_labels(frame, masks)
+        labels = self.store[frame]
+        ids = [int(k) for k in np.unique(given) if k]
+        labels[np.isin(labels, ids)] = 0
+        labels[given > 0] = given[given > 0]
+        self.store[frame] = labels
+        self.annotated.add(frame)
+        self.object_ids = sorted(set(self.object_ids) | set(ids))
+
+    def _segment(self, frame: int, strokes: dict[int, np.ndarray]) -> np.ndarray:
         labels = self.store[frame]
         touched = sorted(k for k in strokes if k > 0)
         for object_id, stroke in strokes.items():
@@ -146,10 +184,7 @@ class Session:
         labels = self.interactor.segment(self.frames.read(frame), strokes, sorted(touched), labels)
         self.store[frame] = labels
         self.annotated.add(frame)
-        for object_id in touched:
-            if object_id not in self.object_ids:
-                self.object_ids.append(object_id)
-        self.object_ids.sort()
+        self.object_ids = sorted(set(self.object_ids) | set(touched))
         return labels
 
     def remove_object(self, object_id: int) -> None:
@@ -247,6 +282,7 @@ class Session:
         yield from self._run(start, self.num_frames, keyframes)
         yield from self._run(start, -1, keyframes)
 
-    def export(self, out: str | Path, format: str = "davis") -> Path:
-        """Write the masks as `format`: davis, png, coco-rle or mp4. Returns the written path."""
-        return export(out, format, self.frames, self.store.__getitem__, self.object_ids)
+    def export(self, out: str | Path, format: str = "davis", feather: int = 0) -> Path:
+        """Write the masks as `format`: davis, png, coco-rle, mp4 or alpha (RGBA cut-outs, their
+        edge softened by `feather` px). Returns the written path."""
+        return export(out, format, self.frames, self.store.__getitem__, self.object_ids, feather)
