@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -201,6 +202,22 @@ def cmd_eval_ablation(args: argparse.Namespace) -> None:
     print(f"wrote {table}")
 
 
+def cmd_eval_prompts(args: argparse.Namespace) -> None:
+    from trackprop.eval.prompt_protocols import run_protocol
+
+    summary = run_protocol(
+        args.eval_command,
+        args.root,
+        args.subset,
+        args.tracker,
+        args.report,
+        args.threads,
+        args.device,
+        progress=lambda name, row: print(f"{name}: J&F {row['J&F']:.3f}", flush=True),
+    )
+    print(json.dumps(summary))
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -368,6 +385,18 @@ def build_parser() -> argparse.ArgumentParser:
         "ablation", help="the interactive evaluation once per tracker"
     )
     ablation.set_defaults(func=cmd_eval_ablation)
+    for kind, words in (
+        ("clicks", "the iterative click robot: NoC@85/90, mIoU, J&F"),
+        ("boxes", "ground-truth first-frame boxes, then propagation: J&F"),
+    ):
+        prompt = eval_commands.add_parser(kind, help=words)
+        prompt.add_argument("--root", required=True, help="DAVIS root")
+        prompt.add_argument("--subset", default="val")
+        prompt.add_argument("--tracker", default="csrt", help=TRACKER_HELP)
+        prompt.add_argument("--threads", type=int, default=2, help="CPU threads of each library")
+        prompt.add_argument("--device", default="cpu", help=DEVICE_HELP)
+        prompt.add_argument("--report", required=True, help="folder for summary.json")
+        prompt.set_defaults(func=cmd_eval_prompts)
     for protocol in (interactive, ablation):
         protocol.add_argument(
             "--root", required=True, help="DAVIS root (composited or real DAVIS 2017)"

@@ -1,0 +1,44 @@
+"""`trackprop eval clicks|boxes` on a tiny composited set: the reports hold what they promise."""
+
+import json
+
+import pytest
+
+from trackprop.cli import main
+from trackprop.data.builtin import builtin_pool
+from trackprop.data.synth import SynthConfig, synthesize
+
+TINY = SynthConfig(frames=6, height=120, width=214, min_objects=1, max_objects=2)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny")
+    synthesize(folder, builtin_pool(), videos=2, seed=3, split="val", config=TINY, workers=1)
+    return folder
+
+
+def test_box_protocol(root, tmp_path):
+    assert (
+        main(["eval", "boxes", "--root", str(root), "--report", str(tmp_path), "--threads", "1"])
+        == 0
+    )
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["protocol"] == "boxes" and summary["sequences"] == 2
+    assert summary["first_frame_iou"] > 0.5 and 0 < summary["J&F"] <= 1
+    assert len(json.loads((tmp_path / "per_sequence.json").read_text())) == 2
+
+
+def test_click_protocol(root, tmp_path):
+    assert (
+        main(["eval", "clicks", "--root", str(root), "--report", str(tmp_path), "--threads", "1"])
+        == 0
+    )
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert 1 <= summary["NoC@85"] <= summary["NoC@90"] <= 20
+    assert all(0 <= summary[f"mIoU@{n}"] <= 1 for n in (1, 3, 5))
+    rows = json.loads((tmp_path / "per_sequence.json").read_text())
+    curves = [c for row in rows.values() for c in row["curves"].values()]
+    assert len(curves) == summary["objects"]
+    for curve in curves:  # the robot stops at 0.90 or after 20 clicks
+        assert len(curve) == 20 or curve[-1] >= 0.9
