@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 import uvicorn
@@ -54,16 +55,7 @@ def server(tmp_path):
 def test_draw_propagate_export_in_chromium(server, tmp_path):
     url, truth = server
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(url)
         page.wait_for_selector("text=428×240")
@@ -94,3 +86,74 @@ def test_draw_propagate_export_in_chromium(server, tmp_path):
     )
     scores = video_j_and_f(masks, truth)
     assert scores["J&F"] > MIN_J_AND_F
+
+
+def launch(p):
+    return p.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
+
+
+def frame_zero_iou(url: str, truth: np.ndarray) -> float:
+    import io
+    import urllib.request
+
+    from PIL import Image
+
+    with urllib.request.urlopen(f"{url}/api/mask/0.png") as response:
+        overlay = np.asarray(Image.open(io.BytesIO(response.read())))
+    found, horse = overlay[..., 3] > 0, truth[0] == 1
+    return float((found & horse).sum() / (found | horse).sum())
+
+
+def test_click_and_box_tools_with_undo_in_chromium(server):
+    url, truth = server
+    horse = truth[0] == 1
+    ys, xs = np.nonzero(horse)
+    height, width = horse.shape
+    with playwright.sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(url)
+        page.wait_for_selector("text=428×240")
+        page.click("#add-object")
+        page.wait_for_selector("#objects li.selected")
+        canvas = page.locator("#canvas").bounding_box()
+
+        def at(x, y):
+            return canvas["x"] + x * canvas["width"] / width, canvas["y"] + y * canvas[
+                "height"
+            ] / height
+
+        page.check("#tool-box")
+        page.mouse.move(*at(xs.min(), ys.min()))
+        page.mouse.down()
+        page.mouse.move(*at(xs.max() + 1, ys.max() + 1), steps=4)
+        page.mouse.up()
+        page.wait_for_selector("#status:text('updated')", timeout=30000)
+        assert frame_zero_iou(url, truth) > 0.55  # the box tool's answer (API: 0.65 measured)
+
+        page.evaluate("document.getElementById('status').textContent = ''")
+        page.click("#undo")
+        page.wait_for_function("document.getElementById('undo').disabled")
+        assert frame_zero_iou(url, truth) == 0  # undone: nothing on the frame
+
+        page.check("#tool-click")
+        distance = cv2.distanceTransform(horse.astype(np.uint8), cv2.DIST_L2, 5)
+        y, x = np.unravel_index(int(np.argmax(distance)), distance.shape)
+        page.mouse.click(*at(x, y))
+        page.wait_for_selector("#status:text('updated')", timeout=30000)
+        after_one = frame_zero_iou(url, truth)
+        assert after_one > 0.2
+        page.evaluate("document.getElementById('status').textContent = ''")
+        page.mouse.click(*at(5, 5), button="right")  # negative, far from the horse
+        page.wait_for_selector("#status:text('updated')", timeout=30000)
+        assert frame_zero_iou(url, truth) >= after_one - 0.05
+        browser.close()

@@ -35,9 +35,23 @@ class Stroke(BaseModel):
     path: list[list[float]]
 
 
+class Click(BaseModel):
+    object_id: int
+    x: float  # frame pixels
+    y: float
+    positive: bool = True
+
+
+class BoxPrompt(BaseModel):
+    object_id: int
+    box: list[float]  # x0, y0, x1, y1 in frame pixels
+
+
 class Interaction(BaseModel):
     frame: int
-    strokes: list[Stroke]
+    strokes: list[Stroke] = []
+    clicks: list[Click] = []
+    boxes: list[BoxPrompt] = []
 
 
 class ObjectUpdate(BaseModel):
@@ -148,7 +162,12 @@ def create_app(project: Project, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> Fa
 
     @app.post("/api/interact")
     def interact(interaction: Interaction) -> dict:
-        project.interact(interaction.frame, [s.model_dump() for s in interaction.strokes])
+        project.interact(
+            interaction.frame,
+            [s.model_dump() for s in interaction.strokes],
+            [c.model_dump() for c in interaction.clicks],
+            [b.model_dump() for b in interaction.boxes],
+        )
         return project.describe()
 
     @app.post("/api/propagate")

@@ -221,21 +221,40 @@ class Project:
         return self.objects[object_id]
 
     # -- editing ------------------------------------------------------------------------
-    def interact(self, frame: int, strokes: list[dict]) -> np.ndarray:
-        """strokes: [{"object_id": k (0 = background), "path": [[x, y], ...] in [0, 1]}]."""
+    def interact(
+        self,
+        frame: int,
+        strokes: list[dict],
+        clicks: list[dict] = (),
+        boxes: list[dict] = (),
+    ) -> np.ndarray:
+        """strokes: [{"object_id": k (0 = background), "path": [[x, y], ...] in [0, 1]}];
+        clicks: [{"object_id", "x", "y", "positive"}] and boxes: [{"object_id", "box"}] in
+        frame pixels (a negative click names the object it corrects)."""
         with self.lock:
             self._idle()
             session = self.require()
-            for stroke in strokes:
-                object_id = stroke.get("object_id")
+            for prompt in [*strokes, *clicks, *boxes]:
+                object_id = prompt.get("object_id")
                 if object_id and object_id not in self.objects:
                     raise TrackpropError(f"object {object_id} does not exist: add it first.")
-            lists: list[list] = [[] for _ in range(session.num_frames)]
             session.frames.check_index(frame)
-            lists[frame] = strokes
+            scribbles = None
+            if strokes or not (clicks or boxes):
+                lists: list[list] = [[] for _ in range(session.num_frames)]
+                lists[frame] = list(strokes)
+                scribbles = {"sequence": "gui", "scribbles": lists}
+            points: dict[int, list] = {}
+            for click in clicks:
+                points.setdefault(click["object_id"], []).append(
+                    (click["x"], click["y"], bool(click["positive"]))
+                )
+            rectangles = {box["object_id"]: box["box"] for box in boxes}
             self._checkpoint()
             try:
-                labels = session.interact(frame, {"sequence": "gui", "scribbles": lists})
+                labels = session.interact(
+                    frame, scribbles, clicks=points or None, boxes=rectangles or None
+                )
             except TrackpropError:
                 self.undo_stack.pop()
                 self._history_changed = False  # nothing changed: the saved history still holds

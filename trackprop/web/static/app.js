@@ -2,7 +2,7 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const canvas = $("canvas"), ctx = canvas.getContext("2d");
-const state = { project: null, frame: 0, selected: null, frameImage: null, maskImage: null, playing: false, stroke: null };
+const state = { project: null, frame: 0, selected: null, frameImage: null, maskImage: null, playing: false, stroke: null, box: null };
 
 async function api(method, url, body) {
   const options = { method, headers: {} };
@@ -73,6 +73,10 @@ function render() {
   ctx.globalAlpha = 1; ctx.drawImage(state.frameImage, 0, 0);
   ctx.globalAlpha = $("opacity").value / 100; ctx.drawImage(state.maskImage, 0, 0);
   ctx.globalAlpha = 1;
+  if (state.box) {
+    const [x0, y0] = state.box.start, [x1, y1] = state.box.end;
+    ctx.strokeStyle = "#00ff88"; ctx.lineWidth = 2; ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
+  }
   if (state.stroke) {
     ctx.strokeStyle = state.stroke.object_id === 0 ? "#ffffff" : "#00ff88"; ctx.lineWidth = 3; ctx.beginPath();
     state.stroke.points.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y))); ctx.stroke();
@@ -84,21 +88,46 @@ function canvasPoint(event) {
   return [(event.clientX - r.left) * canvas.width / r.width, (event.clientY - r.top) * canvas.height / r.height];
 }
 
+const tool = () => document.querySelector("input[name=tool]:checked").value;
+
+async function interact(body, doneText = "updated") {
+  status("segmenting…");
+  try { await refresh(await api("POST", "/api/interact", { frame: state.frame, ...body })); status(doneText); }
+  catch (e) { render(); }
+}
+
+canvas.addEventListener("contextmenu", (event) => event.preventDefault());  // right click: negative
 canvas.addEventListener("mousedown", (event) => {
   if (!state.project?.video) return;
-  const background = event.shiftKey || $("background").checked;
-  if (!background && state.selected === null) { status("add or select an object first", true); return; }
-  state.stroke = { object_id: background ? 0 : state.selected, points: [canvasPoint(event)] };
+  const negative = event.shiftKey || event.button === 2 || $("background").checked;
+  if (state.selected === null && !(negative && tool() === "scribble")) { status("add or select an object first", true); return; }
+  const point = canvasPoint(event);
+  if (tool() === "click") {  // a negative click names the object it corrects
+    interact({ clicks: [{ object_id: state.selected, x: point[0], y: point[1], positive: !negative }] });
+  } else if (tool() === "box") {
+    state.box = { object_id: state.selected, start: point, end: point };
+  } else {
+    state.stroke = { object_id: negative ? 0 : state.selected, points: [point] };
+  }
 });
-canvas.addEventListener("mousemove", (event) => { if (state.stroke) { state.stroke.points.push(canvasPoint(event)); render(); } });
+canvas.addEventListener("mousemove", (event) => {
+  if (state.stroke) { state.stroke.points.push(canvasPoint(event)); render(); }
+  if (state.box) { state.box.end = canvasPoint(event); render(); }
+});
 window.addEventListener("mouseup", async () => {
-  const stroke = state.stroke; state.stroke = null;
+  const stroke = state.stroke, box = state.box; state.stroke = null; state.box = null;
+  if (box) {
+    const [x0, y0] = box.start, [x1, y1] = box.end;
+    const clamp = (v, hi) => Math.min(Math.max(v, 0), hi);
+    const corners = [Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)];
+    const inside = corners.map((v, i) => clamp(v, i % 2 ? canvas.height : canvas.width));
+    await interact({ boxes: [{ object_id: box.object_id, box: inside }] });
+    return;
+  }
   if (!stroke) return;
   const w = canvas.width - 1, h = canvas.height - 1;
   const path = stroke.points.map(([x, y]) => [Math.min(Math.max(x / w, 0), 1), Math.min(Math.max(y / h, 0), 1)]);
-  status("segmenting…");
-  try { await refresh(await api("POST", "/api/interact", { frame: state.frame, strokes: [{ object_id: stroke.object_id, path }] })); status("updated"); }
-  catch (e) { render(); }
+  await interact({ strokes: [{ object_id: stroke.object_id, path }] });
 });
 
 $("upload").onchange = async () => {
