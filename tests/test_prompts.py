@@ -11,9 +11,9 @@ from PIL import Image
 from web_fixtures import make_clip, stroke_inside_object
 
 from trackprop.boxes import mask_box
+from trackprop.click_robot import next_click
 from trackprop.data.video import open_frames
 from trackprop.errors import TrackpropError
-from trackprop.eval.click_robot import next_click
 from trackprop.session import Session
 
 # Measured on this clip (the horse, far from box-shaped): box 0.65, 3 robot clicks 0.87,

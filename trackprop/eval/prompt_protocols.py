@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from trackprop.boxes import mask_box
+from trackprop.click_robot import next_click
 from trackprop.data.davis import DavisRoot
-from trackprop.eval.click_robot import next_click
 from trackprop.eval.metrics import video_j_and_f
 from trackprop.models.runtime import limit_threads, providers
 from trackprop.session import Session

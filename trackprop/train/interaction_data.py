@@ -1,4 +1,10 @@
-"""Training samples for the interaction networks, with scribbles simulated as people draw them.
+"""Training samples for the interaction networks, with prompts simulated as people give them.
+
+Each sample's prompt is scribbles, clicks or (first round only) a box, in PROMPT_SHARES; clicks
+and boxes are rasterised by prompts.py exactly as at inference. Clicks follow the click robot
+(first click well inside the object, a later one inside the largest error of the previous
+round's mask, positive or negative); a box is the object's box jittered by BOX_JITTER of its
+side. Scribbles:
 
 First round (4 channels): strokes inside the object (positive); sometimes a background stroke
 next to it and strokes inside other objects (negative). Later rounds (5 channels): the previous
@@ -13,9 +19,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from trackprop.boxes import mask_box
+from trackprop.click_robot import next_click
 from trackprop.data.strokes import stroke_inside
 from trackprop.guidance import draw_stroke
 from trackprop.interaction import interaction_input, interaction_roi
+from trackprop.prompts import box_strokes, click_strokes
 from trackprop.roi import crop_roi
 from trackprop.train.augment import (
     AffineBounds,
@@ -57,6 +66,38 @@ def background_ring(labels: np.ndarray, target: np.ndarray) -> np.ndarray:
     return grown & (labels == 0)
 
 
+PROMPT_SHARES = {"scribbles": 0.5, "clicks": 0.3, "boxes": 0.2}  # boxes: first round only
+BOX_JITTER = 0.05
+
+
+def previous_round(target: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An earlier round's mask: the object's mask, corrupted."""
+    return paint_ellipses(
+        virtual_previous_mask(target, rng, ROUND_BOUNDS), rng, ROUND_NOISE
+    ).astype(bool)
+
+
+def prompt_strokes(
+    kind: str, target: np.ndarray, mask: np.ndarray | None, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(positive, negative) uint8 strokes of a click or a box prompt, as prompts.py draws them."""
+    shape = target.shape
+    if kind == "clicks":
+        predicted = mask if mask is not None else np.zeros(shape, bool)
+        click = next_click(predicted, target, rng) or next_click(np.zeros(shape, bool), target, rng)
+        strokes = click_strokes({1: [click]}, shape, 0)
+    else:
+        box = mask_box(target)
+        side = box[2:] - box[:2]
+        box = box + rng.uniform(-BOX_JITTER, BOX_JITTER, 4) * np.tile(side, 2)
+        box = np.clip(box, 0, [shape[1], shape[0]] * 2)
+        if (box[2:] - box[:2]).min() < 2:
+            box = mask_box(target)
+        strokes = box_strokes({1: box.tolist()}, shape, 0)
+    empty = np.zeros(shape, bool)
+    return strokes.get(1, empty).astype(np.uint8), strokes.get(0, empty).astype(np.uint8)
+
+
 def sample_interaction(
     store: VideoStore, rng: np.random.Generator, size: int, refine: bool
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -65,6 +106,17 @@ def sample_interaction(
     frame, labels = store.frame(v, t), store.label_map(v, t)
     target = labels == obj
     shape = target.shape
+    kinds = [k for k in PROMPT_SHARES if not (refine and k == "boxes")]
+    shares = np.array([PROMPT_SHARES[k] for k in kinds])
+    kind = kinds[rng.choice(len(kinds), p=shares / shares.sum())]
+    if kind != "scribbles":
+        mask = previous_round(target, rng) if refine else None
+        positive, negative = prompt_strokes(kind, target, mask, rng)
+        roi = interaction_roi(shape, positive.astype(bool), mask)
+        sample = interaction_input(
+            frame, roi, size, positive.astype(bool), negative.astype(bool), mask
+        )
+        return sample, crop_roi(target.astype(np.uint8), roi, size, nearest=True)
     positive = paint(shape, target, rng)
     if rng.random() < 0.3:
         paint(shape, target, rng, positive)
@@ -76,9 +128,7 @@ def sample_interaction(
             paint(shape, labels == other, rng, negative)
     mask = None
     if refine:
-        mask = paint_ellipses(
-            virtual_previous_mask(target, rng, ROUND_BOUNDS), rng, ROUND_NOISE
-        ).astype(bool)
+        mask = previous_round(target, rng)
         if rng.random() < 0.3:
             positive[:] = 0  # only this round's corrections on this frame
         if rng.random() < 0.85:

@@ -1,0 +1,46 @@
+"""The interaction networks' training prompts: clicks and boxes drawn as at inference."""
+
+import numpy as np
+
+from trackprop.click_robot import next_click
+from trackprop.train.interaction_data import prompt_strokes
+
+
+def disk_object() -> np.ndarray:
+    yy, xx = np.mgrid[:120, :160]
+    return (yy - 60) ** 2 + (xx - 70) ** 2 < 30**2
+
+
+def test_a_first_click_lands_well_inside_the_object():
+    target, rng = disk_object(), np.random.default_rng(0)
+    for _ in range(20):
+        positive, negative = prompt_strokes("clicks", target, None, rng)
+        assert positive.any() and not negative.any()
+        assert target[positive.astype(bool)].mean() == 1  # the whole disk of stroke is inside
+
+
+def test_a_refinement_click_corrects_the_largest_error():
+    target = disk_object()
+    mask = target.copy()
+    mask[:, 75:] = False  # the right part is missing: the click must be positive, there
+    positive, negative = prompt_strokes("clicks", target, mask, np.random.default_rng(1))
+    ys, xs = np.nonzero(positive)
+    assert not negative.any() and xs.min() >= 70 and target[ys, xs].all()
+    wrong = target | (np.mgrid[:120, :160][1] > 130)  # a false band on the right
+    positive, negative = prompt_strokes("clicks", target, wrong, np.random.default_rng(2))
+    assert negative.any() and not positive.any() and not target[negative.astype(bool)].any()
+
+
+def test_a_box_prompt_is_a_cross_inside_and_a_frame_outside():
+    target = disk_object()
+    positive, negative = prompt_strokes("boxes", target, None, np.random.default_rng(3))
+    assert target[positive.astype(bool)].mean() > 0.95
+    assert not target[negative.astype(bool)].any()
+
+
+def test_the_robot_click_is_the_farthest_point_and_jitter_stays_deep_inside():
+    target = disk_object()
+    assert next_click(np.zeros_like(target), target)[:2] == (70, 60)
+    x, y, positive = next_click(np.zeros_like(target), target, np.random.default_rng(4))
+    assert positive and (y - 60) ** 2 + (x - 70) ** 2 < 16**2
+    assert next_click(target, target) is None
