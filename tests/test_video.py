@@ -100,3 +100,31 @@ def test_truncated_video_reports_the_frame(tmp_path):
         source = open_frames(tmp_path / "cut.mp4")
         for _ in source:
             pass
+
+
+def test_prefetched_keeps_order_raises_in_place_and_stops_early():
+    from trackprop.data.video import prefetched
+    from trackprop.errors import TrackpropError
+
+    assert list(prefetched(iter(range(50)), depth=3)) == list(range(50))
+
+    def broken():
+        yield from range(3)
+        raise TrackpropError("frame 3 is broken")
+
+    seen = []
+    with pytest.raises(TrackpropError, match="frame 3 is broken"):
+        for item in prefetched(broken()):
+            seen.append(item)
+    assert seen == [0, 1, 2]
+    produced = []
+
+    def counting():
+        for i in range(1000):
+            produced.append(i)
+            yield i
+
+    stream = prefetched(counting(), depth=2)
+    assert [next(stream) for _ in range(3)] == [0, 1, 2]
+    stream.close()  # the consumer stops: the producer stops soon after, not at 1000
+    assert len(produced) < 10

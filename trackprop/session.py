@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from trackprop.config import RoiConfig, TrackerConfig
-from trackprop.data.video import FrameSource, open_frames
+from trackprop.data.video import FrameSource, open_frames, prefetched
 from trackprop.errors import MAX_OBJECT_ID, TrackpropError
 from trackprop.export import export
 from trackprop.guidance import frame_items, rasterize
@@ -253,7 +253,7 @@ class Session:
         else:
             first, state = saved
             tracks = self.propagator.resume(self.frames.read(first), state, references)
-        for t, frame in self.frames.iter_range(first + step, stop):
+        for t, frame in prefetched(self.frames.iter_range(first + step, stop)):
             if t in self.annotated:
                 break
             labels = self.propagator.step(frame, tracks)

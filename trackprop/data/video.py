@@ -6,6 +6,8 @@ recent frames, so a 10,000-frame video costs the same memory as a 10-frame one.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from fractions import Fraction
@@ -213,6 +215,48 @@ class VideoFileFrames(FrameSource):
 
     def close(self) -> None:
         self.container.close()
+
+
+def prefetched(items: Iterator, depth: int = 4) -> Iterator:
+    """`items` produced by a background thread up to `depth` ahead, so decoding the next frames
+    overlaps the work on this one (PyAV and PIL release the GIL while they decode). An error of
+    the producer is raised here, in order; closing the consumer early stops the thread."""
+    ready: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    done = object()
+
+    def offer(entry: tuple) -> bool:
+        """Queue `entry` unless the consumer has gone; False once it has."""
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer((item, None)):
+                    return
+            offer((done, None))
+        except BaseException as error:  # handed to the consumer, who raises it
+            offer((done, error))
+
+    thread = threading.Thread(target=produce, daemon=True, name="prefetch")
+    thread.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def open_frames(source: str | Path | np.ndarray | FrameSource) -> FrameSource:
