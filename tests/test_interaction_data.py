@@ -38,6 +38,14 @@ def test_a_box_prompt_is_a_cross_inside_and_a_frame_outside():
     assert not target[negative.astype(bool)].any()
 
 
+def test_a_box_prompt_of_a_one_pixel_wide_object_is_drawn_not_refused():
+    target = np.zeros((120, 160), bool)
+    target[60:63, 116] = True  # 1 px wide: its tight box is narrower than prompts.py accepts
+    for seed in range(10):
+        positive, negative = prompt_strokes("boxes", target, None, np.random.default_rng(seed))
+        assert positive.any() and negative.any()
+
+
 def test_the_robot_click_is_the_farthest_point_and_jitter_stays_deep_inside():
     target = disk_object()
     assert next_click(np.zeros_like(target), target)[:2] == (70, 60)

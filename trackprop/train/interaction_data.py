@@ -87,12 +87,13 @@ def prompt_strokes(
         click = next_click(predicted, target, rng) or next_click(np.zeros(shape, bool), target, rng)
         strokes = click_strokes({1: [click]}, shape, 0)
     else:
-        box = mask_box(target)
-        side = box[2:] - box[:2]
-        box = box + rng.uniform(-BOX_JITTER, BOX_JITTER, 4) * np.tile(side, 2)
-        box = np.clip(box, 0, [shape[1], shape[0]] * 2)
+        limits = [shape[1], shape[0]] * 2
+        # prompts.py refuses boxes under 2 px a side: a sliver of an object gets a box padded to 3
+        tight = np.clip(mask_box(target) + [-1, -1, 1, 1], 0, limits)
+        side = tight[2:] - tight[:2]
+        box = np.clip(tight + rng.uniform(-BOX_JITTER, BOX_JITTER, 4) * np.tile(side, 2), 0, limits)
         if (box[2:] - box[:2]).min() < 2:
-            box = mask_box(target)
+            box = tight
         strokes = box_strokes({1: box.tolist()}, shape, 0)
     empty = np.zeros(shape, bool)
     return strokes.get(1, empty).astype(np.uint8), strokes.get(0, empty).astype(np.uint8)
