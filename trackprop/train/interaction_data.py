@@ -89,7 +89,7 @@ def prompt_strokes(
     else:
         limits = [shape[1], shape[0]] * 2
         # prompts.py refuses boxes under 2 px a side: a sliver of an object gets a box padded to 3
-        tight = np.clip(mask_box(target) + [-1, -1, 1, 1], 0, limits)
+        tight = np.clip(mask_box(target) + np.array([-1, -1, 1, 1]), 0, limits)
         side = tight[2:] - tight[:2]
         box = np.clip(tight + rng.uniform(-BOX_JITTER, BOX_JITTER, 4) * np.tile(side, 2), 0, limits)
         if (box[2:] - box[:2]).min() < 2:
