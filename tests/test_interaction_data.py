@@ -3,7 +3,7 @@
 import numpy as np
 
 from trackprop.click_robot import next_click
-from trackprop.train.interaction_data import prompt_strokes
+from trackprop.train.interaction_data import previous_round, prompt_strokes
 
 
 def disk_object() -> np.ndarray:
@@ -52,3 +52,19 @@ def test_the_robot_click_is_the_farthest_point_and_jitter_stays_deep_inside():
     x, y, positive = next_click(np.zeros_like(target), target, np.random.default_rng(4))
     assert positive and (y - 60) ** 2 + (x - 70) ** 2 < 16**2
     assert next_click(target, target) is None
+
+
+def test_an_earlier_round_sometimes_took_in_a_neighbour_and_the_robot_then_clicks_it_away():
+    target = disk_object()
+    labels = target.astype(np.uint8)
+    labels[20:100, 110:150] = 2  # a neighbouring object
+    rng, grown, clicked_away = np.random.default_rng(5), 0, 0
+    for _ in range(40):
+        mask = previous_round(target, rng, labels)
+        if (mask & (labels == 2)).sum() > 400:  # a real part of the neighbour, not noise
+            grown += 1
+            _, negative = prompt_strokes("clicks", target, mask, rng)
+            clicked_away += negative.any() and (labels[negative.astype(bool)] == 2).all()
+    assert 4 <= grown <= 24  # NEIGHBOUR_SHARE of 40 draws, give or take
+    assert clicked_away >= grown / 2  # the neighbour is then the largest error, mostly
+    assert not previous_round(target, np.random.default_rng(6))[labels == 2].sum() > 400

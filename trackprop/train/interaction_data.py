@@ -70,11 +70,37 @@ PROMPT_SHARES = {"scribbles": 0.5, "clicks": 0.3, "boxes": 0.2}  # boxes: first 
 BOX_JITTER = 0.05
 
 
-def previous_round(target: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """An earlier round's mask: the object's mask, corrupted."""
-    return paint_ellipses(
+# Share of refinement samples whose earlier mask also took in (part of) another object: the
+# error a negative correction must remove whole, which blob-shaped noise alone never shows.
+NEIGHBOUR_SHARE = 0.3
+
+
+def part_of(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`region` whole, or the part of it on one side of a random line near its centre."""
+    if rng.random() < 0.5:
+        return region
+    ys, xs = np.nonzero(region)
+    angle = rng.uniform(0, 2 * np.pi)
+    along = (xs - xs.mean()) * np.cos(angle) + (ys - ys.mean()) * np.sin(angle)
+    keep = along > rng.uniform(-0.3, 0.3) * (np.ptp(along) + 1)
+    part = np.zeros_like(region)
+    part[ys[keep], xs[keep]] = True
+    return part
+
+
+def previous_round(
+    target: np.ndarray, rng: np.random.Generator, labels: np.ndarray | None = None
+) -> np.ndarray:
+    """An earlier round's mask: the object's mask, corrupted; sometimes grown into another
+    object of `labels` (the frame's label map)."""
+    mask = paint_ellipses(
         virtual_previous_mask(target, rng, ROUND_BOUNDS), rng, ROUND_NOISE
     ).astype(bool)
+    if labels is not None and rng.random() < NEIGHBOUR_SHARE:
+        others = [k for k in np.unique(labels[~target]) if k != 0]
+        if others:
+            mask |= part_of(labels == others[rng.integers(len(others))], rng)
+    return mask
 
 
 def prompt_strokes(
@@ -111,7 +137,7 @@ def sample_interaction(
     shares = np.array([PROMPT_SHARES[k] for k in kinds])
     kind = kinds[rng.choice(len(kinds), p=shares / shares.sum())]
     if kind != "scribbles":
-        mask = previous_round(target, rng) if refine else None
+        mask = previous_round(target, rng, labels) if refine else None
         positive, negative = prompt_strokes(kind, target, mask, rng)
         roi = interaction_roi(shape, positive.astype(bool), mask)
         sample = interaction_input(
@@ -129,7 +155,7 @@ def sample_interaction(
             paint(shape, labels == other, rng, negative)
     mask = None
     if refine:
-        mask = previous_round(target, rng)
+        mask = previous_round(target, rng, labels)
         if rng.random() < 0.3:
             positive[:] = 0  # only this round's corrections on this frame
         if rng.random() < 0.85:
