@@ -75,13 +75,14 @@ def main() -> None:
     print(
         f"{args.root} ({args.split}), {machine(1)}, first round {first or 'shipped'}, refinement {refine or 'shipped'}"
     )
-    for floor in floors:
-        interaction.MIN_ROI_FRACTION["first"] = floor
-        result = measure(root, args.split, interactor)
-        print(
-            f"first-round floor {floor:g}: " + ", ".join(f"{k} {v:.3f}" for k, v in result.items())
-        )
-    interaction.MIN_ROI_FRACTION["first"] = shipped_floor
+    try:
+        for floor in floors:
+            interaction.MIN_ROI_FRACTION["first"] = floor
+            result = measure(root, args.split, interactor)
+            scores = ", ".join(f"{k} {v:.3f}" for k, v in result.items())
+            print(f"first-round floor {floor:g}: {scores}")
+    finally:  # the floor is module state: leave the shipped one behind, even on an error
+        interaction.MIN_ROI_FRACTION["first"] = shipped_floor
 
 
 if __name__ == "__main__":
