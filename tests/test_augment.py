@@ -6,6 +6,7 @@ from trackprop.train.augment import (
     EllipseNoise,
     JointAugment,
     affine_about,
+    grow_into_neighbour,
     paint_ellipses,
     virtual_previous_mask,
     warp_mask,
@@ -70,3 +71,16 @@ def test_joint_augment_moves_image_mask_and_box_together(rng):
         # The transformed box contains the transformed mask.
         box, inner = augment.box(mask_box(mask)), mask_box(warped_mask)
         assert np.all(inner[:2] >= box[:2] - 1) and np.all(inner[2:] <= box[2:] + 1)
+
+
+def test_a_mask_grows_only_into_another_object(rng):
+    labels = np.zeros((60, 80), np.uint8)
+    labels[10:40, 10:30] = 1
+    labels[15:45, 35:70] = 2
+    target = labels == 1
+    for _ in range(10):
+        grown = grow_into_neighbour(target, target, labels, rng)
+        assert (grown & target).sum() == target.sum()  # the object's own pixels all stay
+        assert (grown & ~target).any() and (labels[grown & ~target] == 2).all()
+    alone = labels * (labels == 1)
+    assert np.array_equal(grow_into_neighbour(target, target, alone, rng), target)

@@ -8,9 +8,9 @@ from skimage import data
 
 from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.data.builtin import builtin_pool
+from trackprop.models.matching import ObjectMemory, matching_map, object_memory
 from trackprop.models.runtime import OnnxNetwork, shipped
 from trackprop.propagators import PROPAGATORS
-from trackprop.propagators.memory import ObjectMemory, matching_map
 
 HEIGHT, WIDTH = 240, 427
 
@@ -94,3 +94,20 @@ def test_matching_prefers_the_nearest_kind_of_key():
     )
     cells = np.array([[[1.0, 0.0], [0.0, 1.0]]])  # (h=1, w=2, C=2): one object cell, one background
     assert list(matching_map(cells, memory)[0]) == [1.0, -1.0]
+
+
+def test_memory_keys_are_the_cells_inside_and_those_clear_of_the_object():
+    cells = np.zeros((1, 2, 2, 2))
+    cells[0, 0, 0], cells[0, 0, 1], cells[0, 1, 0], cells[0, 1, 1] = (
+        [1, 0],
+        [0, 1],
+        [0.6, 0.8],
+        [0.8, 0.6],
+    )
+    mask = np.zeros((1, 32, 32), np.uint8)
+    mask[0, :16, :16] = 1  # the top-left cell is the object
+    mask[0, 16:, 16:20] = 1  # a quarter of the bottom-right cell: neither kind
+    memory = object_memory(cells, mask)
+    assert memory.object_keys.tolist() == [[1, 0]]
+    assert memory.background_keys.tolist() == [[0, 1], [0.6, 0.8]]
+    assert object_memory(cells, np.ones_like(mask)) is None  # nothing clear of the object

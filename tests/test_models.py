@@ -7,7 +7,7 @@ import torch
 
 from trackprop.models.encoding import encode_input, mask_channel
 from trackprop.models.export import export_onnx
-from trackprop.models.networks import build_network, load_checkpoint, save_checkpoint
+from trackprop.models.networks import build_network, load_checkpoint, save_checkpoint, widen_input
 from trackprop.models.runtime import WEIGHTS, OnnxNetwork, onnx_for, shipped
 
 SHIPPED = {"propagation": 4, "interaction_first": 4, "interaction_refine": 5}
@@ -75,3 +75,16 @@ def test_the_run_time_path_imports_neither_torch_nor_training_code():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_widened_network_computes_what_it_did_until_trained(rng):
+    network = build_network("efficientnet-lite0", 4).eval()
+    inputs = torch.from_numpy(rng.normal(size=(2, 4, 64, 64)).astype(np.float32))
+    with torch.no_grad():
+        before = network(inputs)
+        widen_input(network, 5)
+        extra = torch.from_numpy(rng.normal(size=(2, 1, 64, 64)).astype(np.float32))
+        after = network(torch.cat([inputs, extra], 1))
+    assert torch.allclose(before, after, atol=1e-5)  # the new channel's weights are zero
+    with pytest.raises(ValueError, match="cannot narrow"):
+        widen_input(network, 4)

@@ -65,7 +65,7 @@ def cmd_train_propagation(args: argparse.Namespace) -> None:
     from trackprop.train.propagation import train_propagation
 
     result = train_propagation(
-        args.data, args.out, args.val, train_config(args), args.split, args.val_split
+        args.data, args.out, args.val, train_config(args), args.split, args.val_split, args.memory
     )
     report_training(args.out, result)
 
@@ -414,6 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the networks on a DAVIS-format set")
     train_commands = train.add_subparsers(dest="train_command", required=True, metavar="NETWORK")
     propagation = train_commands.add_parser("propagation", help="the 4-channel propagation network")
+    propagation.add_argument(
+        "--memory",
+        action="store_true",
+        help="5 channels: + the matching map against an annotated frame (learned-memory)",
+    )
     propagation.set_defaults(func=cmd_train_propagation)
     interaction = train_commands.add_parser("interaction", help="a scribble-to-mask network")
     interaction.add_argument(

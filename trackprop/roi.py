@@ -9,6 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from trackprop.boxes import mask_box
 from trackprop.config import RoiConfig
 
 
@@ -18,6 +19,18 @@ def expand_box(box: np.ndarray, config: RoiConfig = RoiConfig()) -> np.ndarray:
     side = max(max(x1 - x0, y1 - y0) * config.enlarge, config.min_side)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     return np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
+
+
+def object_crop(
+    image: np.ndarray, mask: np.ndarray, config: RoiConfig
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(image crop, 0/1 mask crop) over the ROI the mask's box gives; None for an empty mask."""
+    mask = mask.astype(np.uint8)
+    box = mask_box(mask)
+    if box is None:
+        return None
+    roi = expand_box(box, config)
+    return crop_roi(image, roi, config.size), crop_roi(mask, roi, config.size, nearest=True)
 
 
 def roi_matrix(roi: np.ndarray, size: int) -> np.ndarray:

@@ -65,8 +65,9 @@ class Session:
         providers(device)  # and on a device this machine does not have
         self.device = device  # of the networks (ONNX Runtime's provider); trackers use the CPU
         if isinstance(propagator, str):
-            network = network or OnnxNetwork(shipped("propagation"), threads, device)
-            propagator = propagator_class(propagator)(network, roi, TrackerConfig(name=tracker))
+            build = propagator_class(propagator)
+            network = network or OnnxNetwork(shipped(build.network_name), threads, device)
+            propagator = build(network, roi, TrackerConfig(name=tracker))
         self.propagator = propagator
         self.frames = open_frames(frames)
         self.tracker = tracker

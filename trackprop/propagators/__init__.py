@@ -8,12 +8,13 @@ from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.errors import TrackpropError
 from trackprop.models.runtime import OnnxNetwork
 from trackprop.propagators.base import Propagator
-from trackprop.propagators.memory import MemoryPropagator
+from trackprop.propagators.memory import LearnedMemoryPropagator, MemoryPropagator
 from trackprop.propagators.roi_tracker import RoiTrackerPropagator
 
 PROPAGATORS = {
     "roi-tracker": RoiTrackerPropagator,  # the paper's: per-object tracker ROI + 4-channel DeepLab
     "memory": MemoryPropagator,  # the same, corrected by matching against the annotated frames
+    "learned-memory": LearnedMemoryPropagator,  # the matching map read by a 5-channel network
 }
 
 

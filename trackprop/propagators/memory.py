@@ -15,47 +15,29 @@ again where it reappears, not only near where the tracker last saw it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import cv2
 import numpy as np
 
-from trackprop.boxes import center_size, mask_box
+from trackprop.boxes import center_size
 from trackprop.config import RoiConfig, TrackerConfig
-from trackprop.models.encoding import encode_input
+from trackprop.models.encoding import encode_input, mask_channel
+from trackprop.models.matching import (
+    ObjectMemory,
+    matching_channel,
+    matching_map,
+    object_memory,
+    unit_features,
+)
 from trackprop.models.runtime import OnnxNetwork, imagenet_features
 from trackprop.propagators.base import References
 from trackprop.propagators.roi_tracker import ObjectTrack, RoiTrackerPropagator
-from trackprop.roi import crop_roi, expand_box
+from trackprop.roi import object_crop
 
-INSIDE = 0.5  # a feature cell is an object key when this share of it is the object ...
-OUTSIDE = 0.05  # ... and a background key when at most this share is
-MAX_KEYS = 1024  # per object and kind: memory stays constant in the video's length
 FIND_MAX_SIDE = 640  # a lost object is searched for in the frame scaled to at most this side
 STRIDE = 16  # of the feature extractor
 # A mask that fell below this share of the object's last area in one frame counts as lost: the
 # matching suppresses a wrong region to a few pixels, which must not block the search.
 VANISHED = 0.1
-
-
-@dataclass
-class ObjectMemory:
-    object_keys: np.ndarray  # (K,C) unit vectors
-    background_keys: np.ndarray  # (K',C) unit vectors
-
-
-def unit_features(features: np.ndarray) -> np.ndarray:
-    """(B,C,h,w) -> (B,h,w,C) with every cell's vector scaled to length 1."""
-    cells = features.transpose(0, 2, 3, 1)
-    return cells / (np.linalg.norm(cells, axis=-1, keepdims=True) + 1e-6)
-
-
-def matching_map(cells: np.ndarray, memory: ObjectMemory) -> np.ndarray:
-    """(h,w) best object-key similarity minus best background-key similarity per cell."""
-    flat = cells.reshape(-1, cells.shape[-1])
-    best_object = (flat @ memory.object_keys.T).max(1)
-    best_background = (flat @ memory.background_keys.T).max(1)
-    return (best_object - best_background).reshape(cells.shape[:2])
 
 
 class MemoryPropagator(RoiTrackerPropagator):
@@ -80,26 +62,12 @@ class MemoryPropagator(RoiTrackerPropagator):
 
     def remember(self, references: References, object_id: int) -> ObjectMemory | None:
         """Keys of one object from the annotated frames that show it (None if none does)."""
-        crops, masks = [], []
-        for image, labels in references:
-            mask = (labels == object_id).astype(np.uint8)
-            box = mask_box(mask)
-            if box is None:
-                continue
-            roi = expand_box(box, self.roi)
-            crops.append(crop_roi(image, roi, self.roi.size))
-            masks.append(crop_roi(mask, roi, self.roi.size, nearest=True).astype(np.float32))
-        if not crops:
+        cut = [object_crop(image, labels == object_id, self.roi) for image, labels in references]
+        cut = [pair for pair in cut if pair is not None]
+        if not cut:
             return None
-        cells = self._cells(np.stack(crops))  # (R,h,w,C)
-        side = cells.shape[1]
-        share = np.stack([cv2.resize(m, (side, side), interpolation=cv2.INTER_AREA) for m in masks])
-        keys = cells.reshape(-1, cells.shape[-1])
-        share = share.reshape(-1)
-        inside, outside = keys[share >= INSIDE], keys[share <= OUTSIDE]
-        if not len(inside) or not len(outside):
-            return None
-        return ObjectMemory(inside[:MAX_KEYS], outside[:MAX_KEYS])
+        crops, masks = zip(*cut, strict=True)
+        return object_memory(self._cells(np.stack(crops)), np.stack(masks))
 
     def _find(self, track: ObjectTrack, frame: np.ndarray) -> np.ndarray | None:
         """Centre of the frame's cell that best matches a lost object's memory, if any matches.
@@ -147,8 +115,31 @@ class MemoryPropagator(RoiTrackerPropagator):
         cells = self._cells(images[remembered])
         size = scores.shape[-1]
         for i, object_cells in zip(remembered, cells, strict=True):
-            match = matching_map(object_cells, tracks[i].memory).astype(np.float32)
-            scores[i] += self.weight * cv2.resize(
-                match, (size, size), interpolation=cv2.INTER_LINEAR
-            )
+            scores[i] += self.weight * matching_channel(object_cells, tracks[i].memory, size)
         return scores
+
+
+class LearnedMemoryPropagator(MemoryPropagator):
+    """The matching map as the network's fifth input channel, beside the previous mask.
+
+    Its network was trained with the map (`trackprop train propagation --memory`), so it learns
+    when to trust the annotation over a previous mask that carries an error, instead of a fixed
+    weight adding the two.
+    """
+
+    network_name = "propagation_memory"
+
+    def __init__(self, network, roi, tracking, features=None):
+        super().__init__(network, roi, tracking, features, weight=0.0)
+
+    def _inputs(
+        self, images: np.ndarray, previous: np.ndarray, tracks: list[ObjectTrack]
+    ) -> np.ndarray:
+        size = images.shape[1]
+        remembered = [i for i, track in enumerate(tracks) if track.memory is not None]
+        match = np.zeros((len(tracks), size, size), np.float32)
+        if remembered:
+            cells = self._cells(images[remembered])
+            for i, object_cells in zip(remembered, cells, strict=True):
+                match[i] = matching_channel(object_cells, tracks[i].memory, size)
+        return encode_input(images, mask_channel(previous), match)

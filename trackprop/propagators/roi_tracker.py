@@ -84,6 +84,7 @@ def tracker_disagrees(tracked: np.ndarray, box: np.ndarray, config: TrackerConfi
 
 class RoiTrackerPropagator:
     uses_references = False  # the paper's propagator reads only the previous frame
+    network_name = "propagation"  # the shipped network it runs (trackprop/weights/<name>.pt)
 
     def __init__(self, network: OnnxNetwork, roi: RoiConfig, tracking: TrackerConfig):
         self.network = network
@@ -204,7 +205,7 @@ class RoiTrackerPropagator:
             track.roi = roi
             images.append(crop_roi(frame, roi, self.roi.size))
             previous.append(crop_roi(prev, roi, self.roi.size, nearest=True))
-        inputs = encode_input(np.stack(images), mask_channel(np.stack(previous)))
+        inputs = self._inputs(np.stack(images), np.stack(previous), tracks)
         clock = self._lap("crop", clock)
         crops = object_scores(self.network.run(inputs))  # (N,S,S) object − background
         clock = self._lap("network", clock)
@@ -244,6 +245,12 @@ class RoiTrackerPropagator:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.network.threads, thread_name_prefix="tracks")
         return list(self._pool.map(work, items))
+
+    def _inputs(
+        self, images: np.ndarray, previous: np.ndarray, tracks: list[ObjectTrack]
+    ) -> np.ndarray:
+        """The network batch from the ROI crops (N,S,S,3) and previous masks (N,S,S)."""
+        return encode_input(images, mask_channel(previous))
 
     def _adjust(
         self, scores: np.ndarray, images: np.ndarray, tracks: list[ObjectTrack]

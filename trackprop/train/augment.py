@@ -2,6 +2,7 @@
 
 * virtual previous masks: the object mask warped by a random affine model (rotation, scale,
   shear, translation drawn within bounds), so single images yield (image, previous-mask) pairs;
+* neighbour corruption: a mask grown into (part of) another object;
 * ellipse noise: random ellipses painted on the previous mask as background (removing mask) or
   foreground (adding false mask), which teaches the network to repair earlier rounds' errors;
 * joint augmentation: parameters drawn once, applied alike to image, mask and box.
@@ -74,6 +75,30 @@ def virtual_previous_mask(
     if box is None:
         return np.zeros(mask.shape, np.uint8)
     return warp_mask(mask, random_affine(rng, box, bounds))
+
+
+def part_of(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`region` whole, or the part of it on one side of a random line near its centre."""
+    if rng.random() < 0.5:
+        return region
+    ys, xs = np.nonzero(region)
+    angle = rng.uniform(0, 2 * np.pi)
+    along = (xs - xs.mean()) * np.cos(angle) + (ys - ys.mean()) * np.sin(angle)
+    keep = along > rng.uniform(-0.3, 0.3) * (np.ptp(along) + 1)
+    part = np.zeros_like(region)
+    part[ys[keep], xs[keep]] = True
+    return part
+
+
+def grow_into_neighbour(
+    mask: np.ndarray, target: np.ndarray, labels: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """`mask` (bool) plus (part of) another object of the label map: a mask that slid onto a
+    neighbour or an occluder, the error a memory of the annotation must undo."""
+    others = [k for k in np.unique(labels[~target]) if k != 0]
+    if not others:
+        return mask
+    return mask | part_of(labels == others[rng.integers(len(others))], rng)
 
 
 def paint_ellipses(

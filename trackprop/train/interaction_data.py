@@ -29,6 +29,7 @@ from trackprop.roi import crop_roi
 from trackprop.train.augment import (
     AffineBounds,
     EllipseNoise,
+    grow_into_neighbour,
     paint_ellipses,
     virtual_previous_mask,
 )
@@ -75,19 +76,6 @@ BOX_JITTER = 0.05
 NEIGHBOUR_SHARE = 0.3
 
 
-def part_of(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """`region` whole, or the part of it on one side of a random line near its centre."""
-    if rng.random() < 0.5:
-        return region
-    ys, xs = np.nonzero(region)
-    angle = rng.uniform(0, 2 * np.pi)
-    along = (xs - xs.mean()) * np.cos(angle) + (ys - ys.mean()) * np.sin(angle)
-    keep = along > rng.uniform(-0.3, 0.3) * (np.ptp(along) + 1)
-    part = np.zeros_like(region)
-    part[ys[keep], xs[keep]] = True
-    return part
-
-
 def previous_round(
     target: np.ndarray, rng: np.random.Generator, labels: np.ndarray | None = None
 ) -> np.ndarray:
@@ -97,9 +85,7 @@ def previous_round(
         virtual_previous_mask(target, rng, ROUND_BOUNDS), rng, ROUND_NOISE
     ).astype(bool)
     if labels is not None and rng.random() < NEIGHBOUR_SHARE:
-        others = [k for k in np.unique(labels[~target]) if k != 0]
-        if others:
-            mask |= part_of(labels == others[rng.integers(len(others))], rng)
+        mask = grow_into_neighbour(mask, target, labels, rng)
     return mask
 
 

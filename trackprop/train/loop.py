@@ -27,6 +27,7 @@ from trackprop.models.networks import (
     has_imagenet_weights,
     load_checkpoint,
     save_checkpoint,
+    widen_input,
 )
 
 Batch = tuple[np.ndarray, np.ndarray]
@@ -178,12 +179,13 @@ def initial_network(config: TrainConfig, in_channels: int) -> torch.nn.Module:
     if config.init is None:
         return build_network(config.encoder, in_channels, has_imagenet_weights(config.encoder))
     network, checkpoint = load_checkpoint(config.init)
-    if (checkpoint["encoder"], checkpoint["in_channels"]) != (config.encoder, in_channels):
+    if checkpoint["encoder"] != config.encoder or checkpoint["in_channels"] > in_channels:
         raise TrackpropError(
             f"{config.init}: a {checkpoint['encoder']} network with {checkpoint['in_channels']} "
             f"input channels cannot start a {config.encoder} one with {in_channels}."
         )
-    return network.train()
+    # A network with fewer inputs starts one with more (e.g. propagation -> with a memory).
+    return widen_input(network, in_channels).train()
 
 
 def train_network(

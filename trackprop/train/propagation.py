@@ -1,15 +1,31 @@
-"""`trackprop train propagation`: the 4-channel propagation network on composited videos."""
+"""`trackprop train propagation`: the propagation network on composited videos.
+
+Plain (4 channels: RGB + previous mask), or with `memory` (5: + the matching map against an
+annotated frame of the object, `models/matching.py`, as `LearnedMemoryPropagator` feeds it).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from trackprop.config import RoiConfig
 from trackprop.models.encoding import encode_input, mask_channel
-from trackprop.train.loop import TrainConfig, train_network
-from trackprop.train.propagation_data import VideoStore, sample_batch
+from trackprop.models.features import feature_extractor
+from trackprop.models.matching import matching_channel, object_memory, unit_features
+from trackprop.train.loop import TrainConfig, torch_device, train_network
+from trackprop.train.propagation_data import (
+    PairConfig,
+    VideoStore,
+    sample_batch,
+    sample_memory_batch,
+)
 
 ENLARGE = RoiConfig().enlarge
+# With a memory, previous masks err more (farther frames, masks slid onto a neighbour), so the
+# network learns to side with the annotation where the two disagree.
+MEMORY_PAIRS = PairConfig(max_frame_gap=5, neighbour_probability=0.3)
+NO_MEMORY = 0.1  # share of samples whose map is blank, as for an object no annotation shows
 
 
 def propagation_sampler(store: VideoStore, roi: RoiConfig):
@@ -20,20 +36,55 @@ def propagation_sampler(store: VideoStore, roi: RoiConfig):
     return sample
 
 
+def memory_sampler(store: VideoStore, roi: RoiConfig, extractor: torch.nn.Module):
+    device = next(extractor.parameters()).device
+
+    def cells(images: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            features = extractor(torch.from_numpy(encode_input(images)).to(device))[0]
+        return unit_features(features.cpu().numpy())
+
+    def sample(rng: np.random.Generator, batch: int):
+        images, previous, targets, references, reference_masks = sample_memory_batch(
+            store, rng, roi, batch, MEMORY_PAIRS
+        )
+        crop_cells, reference_cells = np.split(cells(np.concatenate([images, references])), 2)
+        match = np.stack(
+            [
+                matching_channel(
+                    crop_cells[i],
+                    None
+                    if rng.random() < NO_MEMORY
+                    else object_memory(reference_cells[i : i + 1], reference_masks[i : i + 1]),
+                    roi.size,
+                )
+                for i in range(batch)
+            ]
+        )
+        return encode_input(images, mask_channel(previous), match), targets
+
+    return sample
+
+
 def train_propagation(
-    data: str, out: str, val: str, config: TrainConfig, split: str = "train", val_split: str = "val"
+    data: str,
+    out: str,
+    val: str,
+    config: TrainConfig,
+    split: str = "train",
+    val_split: str = "val",
+    memory: bool = False,
 ) -> dict:
     roi = RoiConfig(enlarge=ENLARGE, size=config.size)
     store, val_store = VideoStore(data, split), VideoStore(val, val_split)
     print(
         f"train: {store.num_videos} videos, {len(store.index)} object-frames; val: {val_store.num_videos} videos"
     )
+    if memory:
+        extractor = feature_extractor().to(torch_device(config.device))
+        samplers = memory_sampler(store, roi, extractor), memory_sampler(val_store, roi, extractor)
+    else:
+        samplers = propagation_sampler(store, roi), propagation_sampler(val_store, roi)
     return train_network(
-        propagation_sampler(store, roi),
-        propagation_sampler(val_store, roi),
-        4,
-        config,
-        out,
-        "train propagation",
-        enlarge=ENLARGE,
+        *samplers, 5 if memory else 4, config, out, "train propagation", enlarge=ENLARGE
     )

@@ -19,8 +19,13 @@ from trackprop.boxes import mask_box
 from trackprop.config import RoiConfig
 from trackprop.data.davis import DavisRoot
 from trackprop.masks import MaskStore
-from trackprop.roi import crop_roi, expand_box
-from trackprop.train.augment import JointAugment, paint_ellipses, virtual_previous_mask
+from trackprop.roi import crop_roi, expand_box, object_crop
+from trackprop.train.augment import (
+    JointAugment,
+    grow_into_neighbour,
+    paint_ellipses,
+    virtual_previous_mask,
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class PairConfig:
     noise_probability: float = 0.7  # paint ellipse noise on the previous mask
     box_jitter: float = 0.15  # tracker error: shift and log-scale, as a fraction of box size
     lost_probability: float = 0.05  # the ROI misses the object (mostly empty target)
+    neighbour_probability: float = 0.0  # the previous mask slid onto (part of) another object
 
 
 class VideoStore:
@@ -58,6 +64,9 @@ class VideoStore:
                 store[t] = labels
                 self.index.extend((v, t, int(o)) for o in np.unique(labels) if o != 0)
             self.labels.append(store)
+        self.showing: dict[tuple[int, int], list[int]] = {}  # (video, object) -> its frames
+        for v, t, obj in self.index:
+            self.showing.setdefault((v, obj), []).append(t)
 
     @property
     def num_videos(self) -> int:
@@ -74,13 +83,25 @@ class VideoStore:
         return self.labels[video][t]
 
 
+Item = tuple[int, int, int]  # (video, frame, object) with the object visible
+Pair = tuple[np.ndarray, np.ndarray, np.ndarray]  # image (S,S,3), previous mask, target (S,S)
+
+
 def sample_pair(
     store: VideoStore, rng: np.random.Generator, roi: RoiConfig, config: PairConfig = PairConfig()
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> Pair:
     """(image (S,S,3) uint8, previous mask (S,S) uint8, target (S,S) uint8) for one sample."""
-    v, t, obj = store.index[rng.integers(len(store.index))]
+    return cut_pair(store, store.index[rng.integers(len(store.index))], rng, roi, config)
+
+
+def cut_pair(
+    store: VideoStore, item: Item, rng: np.random.Generator, roi: RoiConfig, config: PairConfig
+) -> Pair:
+    """The sample of one object in one frame (`item`), cut as inference cuts it."""
+    v, t, obj = item
     count = store.labels[v].num_frames
-    target = (store.label_map(v, t) == obj).astype(np.uint8)
+    labels = store.label_map(v, t)
+    target = (labels == obj).astype(np.uint8)
     if rng.random() < config.real_pair_probability:
         gap = int(rng.integers(1, config.max_frame_gap + 1)) * int(rng.choice([-1, 1]))
         previous = (store.label_map(v, int(np.clip(t + gap, 0, count - 1))) == obj).astype(np.uint8)
@@ -88,6 +109,8 @@ def sample_pair(
             previous = virtual_previous_mask(target, rng)
     else:
         previous = virtual_previous_mask(target, rng)
+    if rng.random() < config.neighbour_probability:
+        previous = grow_into_neighbour(previous > 0, target > 0, labels, rng).astype(np.uint8)
     if rng.random() < config.noise_probability:
         previous = paint_ellipses(previous, rng)
     box = mask_box(target)
@@ -120,4 +143,32 @@ def sample_batch(
 ):
     """Stacked (images (B,S,S,3), previous (B,S,S), targets (B,S,S))."""
     samples = [sample_pair(store, rng, roi, config) for _ in range(batch)]
+    return tuple(np.stack(parts) for parts in zip(*samples, strict=True))
+
+
+def reference_crop(
+    store: VideoStore, item: Item, rng: np.random.Generator, roi: RoiConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """An annotated frame of the item's object, cut as a memory cuts it (`object_crop`): any
+    frame of its video that shows it, near or far from the item's, even the item's own."""
+    v, _, obj = item
+    shown = store.showing[(v, obj)]
+    r = shown[rng.integers(len(shown))]
+    return object_crop(store.frame(v, r), (store.label_map(v, r) == obj).astype(np.uint8), roi)
+
+
+def sample_memory_batch(
+    store: VideoStore,
+    rng: np.random.Generator,
+    roi: RoiConfig,
+    batch: int,
+    config: PairConfig,
+):
+    """Stacked (images, previous, targets, reference images, reference masks), each (B,S,S[,3])."""
+    samples = []
+    for _ in range(batch):
+        item = store.index[rng.integers(len(store.index))]
+        samples.append(
+            (*cut_pair(store, item, rng, roi, config), *reference_crop(store, item, rng, roi))
+        )
     return tuple(np.stack(parts) for parts in zip(*samples, strict=True))

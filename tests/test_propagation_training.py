@@ -1,0 +1,54 @@
+"""The propagation network's training samples, with and without a memory, on small composited
+videos: cut as inference cuts them, with a matching map that points at the object."""
+
+import numpy as np
+import pytest
+import torch
+
+from trackprop.config import RoiConfig
+from trackprop.data.builtin import builtin_pool
+from trackprop.data.synth import SynthConfig, synthesize
+from trackprop.models.features import feature_extractor
+from trackprop.models.networks import load_checkpoint
+from trackprop.train.loop import TrainConfig
+from trackprop.train.propagation import memory_sampler, train_propagation
+from trackprop.train.propagation_data import VideoStore
+
+SMALL = SynthConfig(frames=8, height=120, width=200, min_objects=2, max_objects=2)
+ROI = RoiConfig(size=96)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    out = tmp_path_factory.mktemp("videos")
+    synthesize(out, builtin_pool(), videos=2, seed=7, split="train", config=SMALL, workers=1)
+    return out
+
+
+def test_the_matching_map_is_higher_on_the_object_than_around_it(root):
+    torch.set_num_threads(1)
+    sample = memory_sampler(VideoStore(str(root), "train"), ROI, feature_extractor())
+    inputs, targets = sample(np.random.default_rng(0), 16)
+    assert inputs.shape == (16, 5, 96, 96) and targets.shape == (16, 96, 96)
+    match = inputs[:, 4]
+    assert np.abs(match).max() <= 2  # a difference of two cosine similarities
+    assert match[targets == 1].mean() > match[targets == 0].mean() + 0.1
+
+
+def test_a_memory_network_trains_from_a_four_channel_one(root, tmp_path):
+    """Two steps from a plain checkpoint give a five-channel network that loads and runs."""
+    plain = tmp_path / "plain.pt"
+    config = TrainConfig(steps=1, batch=2, size=96, eval_every=1, val_batches=1, threads=1)
+    train_propagation(str(root), str(plain), str(root), config, val_split="train")
+    memory = tmp_path / "memory.pt"
+    config = TrainConfig(
+        steps=2, batch=2, size=96, eval_every=2, val_batches=1, threads=1, init=str(plain)
+    )
+    result = train_propagation(
+        str(root), str(memory), str(root), config, val_split="train", memory=True
+    )
+    assert 0 <= result["val_iou"] <= 1 and result["steps"] == 2
+    network, checkpoint = load_checkpoint(memory)
+    assert checkpoint["in_channels"] == 5
+    assert network(torch.zeros(1, 5, 96, 96)).shape == (1, 2, 96, 96)
+    assert memory.with_suffix(".onnx").is_file()
