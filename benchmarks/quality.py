@@ -66,7 +66,9 @@ def main() -> None:
     parser.add_argument("--trackers", default=",".join(TRACKERS))
     parser.add_argument("--propagators", default="roi-tracker")
     parser.add_argument("--memory-weights", default="", help="e.g. 0,4,8,16: memory rows only")
-    parser.add_argument("--network", default=str(WEIGHTS / "propagation.pt"))
+    parser.add_argument(
+        "--network", help="checkpoint (.pt) to measure; default: each propagator's shipped one"
+    )
     parser.add_argument(
         "--keyframes", type=int, default=0, help="restart trackers every N frames (CLI: 25)"
     )
@@ -74,20 +76,25 @@ def main() -> None:
     args = parser.parse_args()
     root = DavisRoot(args.root)
     names = root.sequences(args.split)
-    network = OnnxNetwork(onnx_for(Path(args.network)), threads=args.threads)
+
+    def checkpoint(propagator: str) -> Path:
+        return Path(args.network or WEIGHTS / f"{PROPAGATORS[propagator].network_name}.pt")
+
     lines = [
         f"Semi-supervised J&F, {len(names)} composited videos ({args.root}, split {args.split}), "
-        f"network {Path(args.network).name}, {machine(args.threads)}. Command: "
+        f"{machine(args.threads)}. Command: "
         f"`python -m benchmarks.quality --root {args.root} --propagators {args.propagators}"
+        + (f" --network {args.network}" if args.network else "")
         + (f" --keyframes {args.keyframes}`" if args.keyframes else "`"),
         "",
-        "| propagator | tracker | J | F | J&F |",
-        "|---|---|---|---|---|",
+        "| propagator | network | tracker | J | F | J&F |",
+        "|---|---|---|---|---|---|",
     ]
     rows = [(p, {}) for p in args.propagators.split(",")]
     if args.memory_weights:
         rows = [("memory", {"weight": float(w)}) for w in args.memory_weights.split(",")]
     for propagator, options in rows:
+        network = OnnxNetwork(onnx_for(checkpoint(propagator)), threads=args.threads)
         for tracker in args.trackers.split(","):
             built = PROPAGATORS[propagator](
                 network, RoiConfig(), TrackerConfig(name=tracker), **options
@@ -100,7 +107,10 @@ def main() -> None:
                 root, names, make_session, Restarts(args.keyframes) if args.keyframes else None
             )
             label = propagator + (f" (weight {options['weight']:g})" if options else "")
-            lines.append(f"| {label} | {tracker} | {r['J']:.3f} | {r['F']:.3f} | {r['J&F']:.3f} |")
+            lines.append(
+                f"| {label} | {checkpoint(propagator).name} | {tracker} "
+                f"| {r['J']:.3f} | {r['F']:.3f} | {r['J&F']:.3f} |"
+            )
             print(lines[-1], flush=True)
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

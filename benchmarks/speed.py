@@ -21,6 +21,7 @@ from benchmarks.common import load_sequence, machine
 from trackprop.data.davis import DavisRoot
 from trackprop.data.video import VideoWriter, open_frames
 from trackprop.models.runtime import OnnxNetwork, shipped
+from trackprop.propagators import PROPAGATORS
 from trackprop.session import Session
 from trackprop.trackers import TRACKERS
 
@@ -35,7 +36,7 @@ def pick(root: DavisRoot, split: str, objects: int) -> str:
 def measure(
     video: Path, first_mask: np.ndarray, tracker: str, propagator: str, threads: int
 ) -> dict:
-    network = OnnxNetwork(shipped("propagation"), threads=threads)
+    network = OnnxNetwork(shipped(PROPAGATORS[propagator].network_name), threads=threads)
     session = Session(video, tracker=tracker, network=network, propagator=propagator)
     session.add_mask(0, first_mask)
     start = time.perf_counter()

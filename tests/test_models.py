@@ -10,7 +10,12 @@ from trackprop.models.export import export_onnx
 from trackprop.models.networks import build_network, load_checkpoint, save_checkpoint, widen_input
 from trackprop.models.runtime import WEIGHTS, OnnxNetwork, onnx_for, shipped
 
-SHIPPED = {"propagation": 4, "interaction_first": 4, "interaction_refine": 5}
+SHIPPED = {
+    "propagation": 4,
+    "propagation_memory": 5,
+    "interaction_first": 4,
+    "interaction_refine": 5,
+}
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -253,7 +253,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 TRACKER_HELP = "none, csrt, kcf, mil, medianflow, atom or dasiamrpn"
-PROPAGATOR_HELP = "roi-tracker (the paper's) or memory (+ matching against annotated frames)"
+PROPAGATOR_HELP = (
+    "roi-tracker (the paper's), memory (+ matching against annotated frames, added to the "
+    "score) or learned-memory (the matching map read by a network trained with it)"
+)
 DEFAULT_PROPAGATOR = "roi-tracker"
 DEVICE_HELP = "where the networks run: cpu (default) or cuda (ONNX Runtime's CUDA provider)"
 
