@@ -57,6 +57,9 @@ class OnnxNetwork:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle threads sleep instead of spinning: a frame runs two sessions (network, memory
+        # features) and the trackers in turn, and spinning threads of one starve the others.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         wanted = providers(device)
         self.session = onnxruntime.InferenceSession(str(self.path), options, providers=wanted)
         if self.session.get_providers()[0] != wanted[0]:  # installed, but no device present
