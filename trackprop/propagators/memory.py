@@ -109,14 +109,21 @@ class MemoryPropagator(RoiTrackerPropagator):
     def _adjust(
         self, scores: np.ndarray, images: np.ndarray, tracks: list[ObjectTrack]
     ) -> np.ndarray:
-        remembered = [i for i, track in enumerate(tracks) if track.memory is not None]
-        if not remembered or self.weight == 0:
+        if self.weight == 0 or all(track.memory is None for track in tracks):
             return scores
-        cells = self._cells(images[remembered])
-        size = scores.shape[-1]
-        for i, object_cells in zip(remembered, cells, strict=True):
-            scores[i] += self.weight * matching_channel(object_cells, tracks[i].memory, size)
-        return scores
+        return scores + self.weight * self._matching(images, tracks)
+
+    def _matching(self, images: np.ndarray, tracks: list[ObjectTrack]) -> np.ndarray:
+        """(N,S,S) float32 matching maps of the ROI crops (N,S,S,3), 0 for an object without
+        memory (its crop is not run through the feature extractor)."""
+        size = images.shape[1]
+        remembered = [i for i, track in enumerate(tracks) if track.memory is not None]
+        match = np.zeros((len(tracks), size, size), np.float32)
+        if remembered:
+            cells = self._cells(images[remembered])
+            for i, object_cells in zip(remembered, cells, strict=True):
+                match[i] = matching_channel(object_cells, tracks[i].memory, size)
+        return match
 
 
 class LearnedMemoryPropagator(MemoryPropagator):
@@ -140,11 +147,4 @@ class LearnedMemoryPropagator(MemoryPropagator):
     def _inputs(
         self, images: np.ndarray, previous: np.ndarray, tracks: list[ObjectTrack]
     ) -> np.ndarray:
-        size = images.shape[1]
-        remembered = [i for i, track in enumerate(tracks) if track.memory is not None]
-        match = np.zeros((len(tracks), size, size), np.float32)
-        if remembered:
-            cells = self._cells(images[remembered])
-            for i, object_cells in zip(remembered, cells, strict=True):
-                match[i] = matching_channel(object_cells, tracks[i].memory, size)
-        return encode_input(images, mask_channel(previous), match)
+        return encode_input(images, mask_channel(previous), self._matching(images, tracks))

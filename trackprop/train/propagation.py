@@ -49,18 +49,12 @@ def memory_sampler(store: VideoStore, roi: RoiConfig, extractor: torch.nn.Module
             store, rng, roi, batch, MEMORY_PAIRS
         )
         crop_cells, reference_cells = np.split(cells(np.concatenate([images, references])), 2)
-        match = np.stack(
-            [
-                matching_channel(
-                    crop_cells[i],
-                    None
-                    if rng.random() < NO_MEMORY
-                    else object_memory(reference_cells[i : i + 1], reference_masks[i : i + 1]),
-                    roi.size,
-                )
-                for i in range(batch)
-            ]
-        )
+        match = np.zeros((batch, roi.size, roi.size), np.float32)
+        for i in range(batch):
+            if rng.random() < NO_MEMORY:
+                continue  # blank, as for an object that no annotated frame shows
+            memory = object_memory(reference_cells[i : i + 1], reference_masks[i : i + 1])
+            match[i] = matching_channel(crop_cells[i], memory, roi.size)
         return encode_input(images, mask_channel(previous), match), targets
 
     return sample
