@@ -136,8 +136,8 @@ class LearnedMemoryPropagator(MemoryPropagator):
 
     network_name = "propagation_memory"
     # The whole-frame search for a lost object and the vanished-mask rule are not taken over:
-    # with this network they cost J&F on the val videos (0.598 with them, 0.645 without), the
-    # network itself finding the object again near the tracker's box.
+    # with this network they cost J&F on the val videos (a one-off check, README), the network
+    # itself finding the object again near the tracker's box.
     _find = RoiTrackerPropagator._find
     _update = RoiTrackerPropagator._update
 
