@@ -12,7 +12,7 @@ from trackprop.models.features import feature_extractor
 from trackprop.models.networks import load_checkpoint
 from trackprop.train.loop import TrainConfig
 from trackprop.train.propagation import memory_sampler, train_propagation
-from trackprop.train.propagation_data import VideoStore
+from trackprop.train.propagation_data import HIDDEN_REACH, PairConfig, VideoStore, cut_pair
 
 SMALL = SynthConfig(frames=8, height=120, width=200, min_objects=2, max_objects=2)
 ROI = RoiConfig(size=96)
@@ -23,6 +23,21 @@ def root(tmp_path_factory):
     out = tmp_path_factory.mktemp("videos")
     synthesize(out, builtin_pool(), videos=2, seed=7, split="train", config=SMALL, workers=1)
     return out
+
+
+def test_hidden_samples_keep_the_last_seen_mask_and_want_an_empty_one(tmp_path):
+    """Behind a full occluder the object is gone: the sample's previous mask is where it was
+    last seen, and the target is empty."""
+    occluded = SynthConfig(frames=14, height=120, width=200, min_objects=2, max_objects=2)
+    synthesize(tmp_path, builtin_pool(), videos=2, seed=7, split="train", config=occluded)
+    store = VideoStore(str(tmp_path), "train")
+    assert store.hidden
+    rng = np.random.default_rng(0)
+    for v, t, obj in store.hidden:
+        assert not (store.label_map(v, t) == obj).any()
+        assert abs(store.last_seen(v, t, obj) - t) <= HIDDEN_REACH
+        image, previous, target = cut_pair(store, (v, t, obj), rng, ROI, PairConfig())
+        assert image.shape == (96, 96, 3) and previous.any() and not target.any()
 
 
 def test_the_matching_map_is_higher_on_the_object_than_around_it(root):

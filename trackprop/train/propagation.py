@@ -23,8 +23,9 @@ from trackprop.train.propagation_data import (
 
 ENLARGE = RoiConfig().enlarge
 # With a memory, previous masks err more (farther frames, masks slid onto a neighbour), so the
-# network learns to side with the annotation where the two disagree.
-MEMORY_PAIRS = PairConfig(max_frame_gap=5, neighbour_probability=0.3)
+# network learns to side with the annotation where the two disagree, and to let go of an object
+# that went out of sight.
+MEMORY_PAIRS = PairConfig(max_frame_gap=5, neighbour_probability=0.3, hidden_probability=0.15)
 NO_MEMORY = 0.1  # share of samples whose map is blank, as for an object no annotation shows
 
 

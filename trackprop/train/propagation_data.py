@@ -36,6 +36,12 @@ class PairConfig:
     box_jitter: float = 0.15  # tracker error: shift and log-scale, as a fraction of box size
     lost_probability: float = 0.05  # the ROI misses the object (mostly empty target)
     neighbour_probability: float = 0.0  # the previous mask slid onto (part of) another object
+    # The object is hidden (behind an occluder, out of frame) and the ROI sits where it was last
+    # seen: the target is empty, so the network learns to let go of an occluder or background.
+    hidden_probability: float = 0.0
+
+
+HIDDEN_REACH = 5  # a hidden frame counts if the object shows within this many frames of it
 
 
 class VideoStore:
@@ -67,6 +73,13 @@ class VideoStore:
         self.showing: dict[tuple[int, int], list[int]] = {}  # (video, object) -> its frames
         for v, t, obj in self.index:
             self.showing.setdefault((v, obj), []).append(t)
+        self.hidden: list[Item] = []  # (video, frame, object) with the object gone but near
+        for (v, obj), shown in self.showing.items():
+            near = np.zeros(self.labels[v].num_frames, bool)
+            for t in shown:
+                near[max(t - HIDDEN_REACH, 0) : t + HIDDEN_REACH + 1] = True
+            near[shown] = False
+            self.hidden.extend((v, int(t), obj) for t in np.flatnonzero(near))
 
     @property
     def num_videos(self) -> int:
@@ -82,8 +95,13 @@ class VideoStore:
     def label_map(self, video: int, t: int) -> np.ndarray:
         return self.labels[video][t]
 
+    def last_seen(self, video: int, t: int, obj: int) -> int:
+        """The frame nearest to t that shows the object."""
+        shown = np.asarray(self.showing[(video, obj)])
+        return int(shown[np.argmin(np.abs(shown - t))])
 
-Item = tuple[int, int, int]  # (video, frame, object) with the object visible
+
+Item = tuple[int, int, int]  # (video, frame, object)
 Pair = tuple[np.ndarray, np.ndarray, np.ndarray]  # image (S,S,3), previous mask, target (S,S)
 
 
@@ -91,7 +109,14 @@ def sample_pair(
     store: VideoStore, rng: np.random.Generator, roi: RoiConfig, config: PairConfig = PairConfig()
 ) -> Pair:
     """(image (S,S,3) uint8, previous mask (S,S) uint8, target (S,S) uint8) for one sample."""
-    return cut_pair(store, store.index[rng.integers(len(store.index))], rng, roi, config)
+    return cut_pair(store, draw_item(store, rng, config), rng, roi, config)
+
+
+def draw_item(store: VideoStore, rng: np.random.Generator, config: PairConfig) -> Item:
+    """A visible object-frame, or with `hidden_probability` a hidden one."""
+    if config.hidden_probability and store.hidden and rng.random() < config.hidden_probability:
+        return store.hidden[rng.integers(len(store.hidden))]
+    return store.index[rng.integers(len(store.index))]
 
 
 def cut_pair(
@@ -102,6 +127,12 @@ def cut_pair(
     count = store.labels[v].num_frames
     labels = store.label_map(v, t)
     target = (labels == obj).astype(np.uint8)
+    if not target.any():
+        # Hidden: the previous mask is where it was last seen, and the tracker boxes it there.
+        previous = (store.label_map(v, store.last_seen(v, t, obj)) == obj).astype(np.uint8)
+        if rng.random() < config.noise_probability:
+            previous = paint_ellipses(previous, rng)
+        return cut_around(store.frame(v, t), previous, target, mask_box(previous), rng, roi, config)
     if rng.random() < config.real_pair_probability:
         gap = int(rng.integers(1, config.max_frame_gap + 1)) * int(rng.choice([-1, 1]))
         previous = (store.label_map(v, int(np.clip(t + gap, 0, count - 1))) == obj).astype(np.uint8)
@@ -120,6 +151,20 @@ def cut_pair(
         side = box[2:] - box[:2]
         corner = rng.uniform([0, 0], np.maximum([width - side[0], height - side[1]], 1))
         box = np.concatenate([corner, corner + side])
+    return cut_around(store.frame(v, t), previous, target, box, rng, roi, config)
+
+
+def cut_around(
+    image: np.ndarray,
+    previous: np.ndarray,
+    target: np.ndarray,
+    box: np.ndarray,
+    rng: np.random.Generator,
+    roi: RoiConfig,
+    config: PairConfig,
+) -> Pair:
+    """Image, previous mask and target cut at `box` as a tracker would miss it, then jointly
+    augmented."""
     size = box[2:] - box[:2]
     shift = rng.uniform(-config.box_jitter, config.box_jitter, 2) * size
     scale = np.exp(rng.uniform(-config.box_jitter, config.box_jitter))
@@ -128,7 +173,7 @@ def cut_pair(
     region = expand_box(jittered, roi)
     augment = JointAugment.draw(rng, (roi.size, roi.size), rotation=8, scale=0.1)
     return (
-        augment.image(crop_roi(store.frame(v, t), region, roi.size)),
+        augment.image(crop_roi(image, region, roi.size)),
         augment.mask(crop_roi(previous, region, roi.size, nearest=True)),
         augment.mask(crop_roi(target, region, roi.size, nearest=True)),
     )
@@ -167,7 +212,7 @@ def sample_memory_batch(
     """Stacked (images, previous, targets, reference images, reference masks), each (B,S,S[,3])."""
     samples = []
     for _ in range(batch):
-        item = store.index[rng.integers(len(store.index))]
+        item = draw_item(store, rng, config)
         samples.append(
             (*cut_pair(store, item, rng, roi, config), *reference_crop(store, item, rng, roi))
         )
