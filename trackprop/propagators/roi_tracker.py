@@ -230,6 +230,11 @@ class RoiTrackerPropagator:
             labels[area] = to_label_map(scores, [t.object_id for t in tracks])
         clock = self._lap("merge", clock)
         masks = [(labels == track.object_id).astype(np.uint8) for track in tracks]
+        for track, mask in zip(tracks, masks, strict=True):
+            if mask.any() and not self._accept(track, mask):
+                labels[mask.astype(bool)] = 0  # not the object: it counts as lost
+                mask[:] = 0
+        clock = self._lap("memory", clock)
         self._each(
             lambda pair: self._update(pair[0], frame, pair[1]),
             list(zip(tracks, masks, strict=True)),
@@ -257,6 +262,10 @@ class RoiTrackerPropagator:
     ) -> np.ndarray:
         """(N,S,S) scores of the ROI crops (N,S,S,3) before the merge; a memory corrects them."""
         return scores
+
+    def _accept(self, track: ObjectTrack, mask: np.ndarray) -> bool:
+        """Is the merged `mask` the object? The paper's propagator cannot tell: always."""
+        return True
 
     def _lap(self, phase: str, since: float) -> float:
         now = time.perf_counter()
