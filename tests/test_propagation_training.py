@@ -36,8 +36,11 @@ def test_hidden_samples_keep_the_last_seen_mask_and_want_an_empty_one(tmp_path):
     for v, t, obj in store.hidden:
         assert not (store.label_map(v, t) == obj).any()
         assert abs(store.last_seen(v, t, obj) - t) <= HIDDEN_REACH
-        image, previous, target = cut_pair(store, (v, t, obj), rng, ROI, PairConfig())
+        clean = PairConfig(noise_probability=0)  # the noise may erase a small mask
+        image, previous, target = cut_pair(store, (v, t, obj), rng, ROI, clean)
         assert image.shape == (96, 96, 3) and previous.any() and not target.any()
+        image, _, target = cut_pair(store, (v, t, obj), rng, ROI, PairConfig(noise_probability=1))
+        assert image.shape == (96, 96, 3) and not target.any()
 
 
 def test_the_matching_map_is_higher_on_the_object_than_around_it(root):

@@ -130,9 +130,10 @@ def cut_pair(
     if not target.any():
         # Hidden: the previous mask is where it was last seen, and the tracker boxes it there.
         previous = (store.label_map(v, store.last_seen(v, t, obj)) == obj).astype(np.uint8)
+        box = mask_box(previous)  # before the noise, which may erase a small mask
         if rng.random() < config.noise_probability:
             previous = paint_ellipses(previous, rng)
-        return cut_around(store.frame(v, t), previous, target, mask_box(previous), rng, roi, config)
+        return cut_around(store.frame(v, t), previous, target, box, rng, roi, config)
     if rng.random() < config.real_pair_probability:
         gap = int(rng.integers(1, config.max_frame_gap + 1)) * int(rng.choice([-1, 1]))
         previous = (store.label_map(v, int(np.clip(t + gap, 0, count - 1))) == obj).astype(np.uint8)
