@@ -42,3 +42,17 @@ def test_click_protocol(root, tmp_path):
     assert len(curves) == summary["objects"]
     for curve in curves:  # the robot stops at 0.90 or after 20 clicks
         assert len(curve) == 20 or curve[-1] >= 0.9
+
+
+def test_the_box_protocol_propagates_with_the_chosen_propagator(root, tmp_path):
+    """The propagator changes the propagated frames only: frame 0 comes from the interaction
+    networks, so its IoU is the same with either."""
+    summaries = {}
+    for name in ("roi-tracker", "learned-memory"):
+        report = tmp_path / name
+        arguments = ["eval", "boxes", "--root", str(root), "--report", str(report)]
+        assert main([*arguments, "--threads", "1", "--propagator", name]) == 0
+        summaries[name] = json.loads((report / "summary.json").read_text())
+        assert summaries[name]["propagator"] == name
+    first, second = summaries.values()
+    assert first["first_frame_iou"] == pytest.approx(second["first_frame_iou"])

@@ -214,6 +214,7 @@ def cmd_eval_prompts(args: argparse.Namespace) -> None:
         args.threads,
         args.device,
         progress=lambda name, row: print(f"{name}: J&F {row['J&F']:.3f}", flush=True),
+        propagator=args.propagator,
     )
     print(json.dumps(summary))
 
@@ -398,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
         prompt.add_argument("--tracker", default="csrt", help=TRACKER_HELP)
         prompt.add_argument("--threads", type=int, default=2, help="CPU threads of each library")
         prompt.add_argument("--device", default="cpu", help=DEVICE_HELP)
+        prompt.add_argument("--propagator", default=DEFAULT_PROPAGATOR, help=PROPAGATOR_HELP)
         prompt.add_argument("--report", required=True, help="folder for summary.json")
         prompt.set_defaults(func=cmd_eval_prompts)
     for protocol in (interactive, ablation):

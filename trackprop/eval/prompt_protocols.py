@@ -65,6 +65,7 @@ def run_protocol(
     threads: int = 2,
     device: str = "cpu",
     progress: Callable[[str, dict], None] | None = None,
+    propagator: str = "roi-tracker",
 ) -> dict:
     """Run `clicks` or `boxes` over the subset; writes report/summary.json and per_sequence.json."""
     limit_threads(threads)
@@ -74,7 +75,13 @@ def run_protocol(
     for name in davis.sequences(subset):
         frames = davis.frame_paths(name)
         truth = np.stack([davis.read_annotation(name, t) for t in range(len(frames))])
-        session = Session(davis.frame_dir(name), tracker=tracker, threads=threads, device=device)
+        session = Session(
+            davis.frame_dir(name),
+            tracker=tracker,
+            threads=threads,
+            device=device,
+            propagator=propagator,
+        )
         ids = davis.object_ids(name)
         row: dict = {}
         if kind == "clicks":
@@ -94,6 +101,7 @@ def run_protocol(
         "protocol": kind,
         "sequences": len(rows),
         "tracker": tracker,
+        "propagator": propagator,
         "J&F": float(np.mean([r["J&F"] for r in rows.values()])),
         "first_frame_iou": float(np.mean([r["first_frame_iou"] for r in rows.values()])),
     }
