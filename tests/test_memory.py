@@ -36,6 +36,11 @@ def network():
 
 
 @pytest.fixture(scope="module")
+def learned_network():
+    return OnnxNetwork(shipped("propagation_memory"), threads=1)
+
+
+@pytest.fixture(scope="module")
 def cutouts():
     horse, cup = builtin_pool().photos
     return (
@@ -78,12 +83,11 @@ def test_the_annotation_corrects_a_previous_mask_that_holds_another_object(netwo
     assert iou(memory, truth) > iou(paper, truth) + 0.05
 
 
-def test_the_learned_memory_reads_the_annotation_too(network, cutouts):
+def test_the_learned_memory_reads_the_annotation_too(network, learned_network, cutouts):
     """The same wrong previous mask through the network trained with the matching map: it keeps
     less of the cup than the paper's propagator, and is closer to the annotated horse (measured
     with the shipped networks: cup pixels 2030 -> 1778, IoU 0.41 -> 0.45)."""
     frame, truth, cup_mask, wrong, references = horse_beside_cup(cutouts)
-    learned_network = OnnxNetwork(shipped("propagation_memory"), threads=1)
     [paper] = run(network, "roi-tracker", (frame, wrong), references, [frame])
     [learned] = run(learned_network, "learned-memory", (frame, wrong), references, [frame])
     assert (learned & cup_mask).sum() < (paper & cup_mask).sum()
@@ -106,7 +110,9 @@ def test_an_object_that_jumped_away_is_found_again(network, cutouts):
     assert iou(paper[-1], moved) < 0.1
 
 
-def test_the_learned_memory_lets_go_of_an_occluder_and_finds_the_object_again(network, cutouts):
+def test_the_learned_memory_lets_go_of_an_occluder_and_finds_the_object_again(
+    network, learned_network, cutouts
+):
     """The horse passes behind a large cup, then shows again elsewhere: the masks held on to the
     occluder fail the annotation's check, the object counts as lost and the whole-frame search
     finds it (measured with the shipped networks: IoU 0.85 one frame after it shows); the paper's
@@ -119,7 +125,6 @@ def test_the_learned_memory_lets_go_of_an_occluder_and_finds_the_object_again(ne
     shown = paste(back, horse, 300, 140)
     frames = [hidden] * 3 + [back] * 3
     references = [(first, start)]
-    learned_network = OnnxNetwork(shipped("propagation_memory"), threads=1)
     paper = run(network, "roi-tracker", (first, start), references, frames)
     learned = run(learned_network, "learned-memory", (first, start), references, frames)
     assert iou(learned[-1], shown) > 0.6
