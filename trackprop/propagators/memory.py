@@ -34,6 +34,10 @@ from trackprop.propagators.roi_tracker import ObjectTrack, RoiTrackerPropagator
 from trackprop.roi import crop_roi, object_crop
 
 FIND_MAX_SIDE = 640  # a lost object is searched for in the frame scaled to at most this side
+# While an object stays lost it is searched for on its first lost frame and then every
+# FIND_EVERY frames: the search runs the feature extractor over the whole frame, and an object
+# absent for long (out of the shot) would otherwise pay it on every frame (README, "Learned memory").
+FIND_EVERY = 4
 STRIDE = 16  # of the feature extractor
 # A mask that fell below this share of the object's last area in one frame counts as lost: the
 # matching suppresses a wrong region to a few pixels, which must not block the search.
@@ -80,7 +84,7 @@ class MemoryPropagator(RoiTrackerPropagator):
         FIND_MAX_SIDE), matched cell by cell; the network, run on an ROI there, decides whether
         the object really is back.
         """
-        if track.memory is None:
+        if track.memory is None or (track.lost_frames - 1) % FIND_EVERY:
             return None
         height, width = frame.shape[:2]
         object_side = max(center_size(track.last_box)[1].max(), 1.0)
