@@ -159,10 +159,13 @@ class LearnedMemoryPropagator(MemoryPropagator):
         self._maps = {track.object_id: m for track, m in zip(tracks, match, strict=True)}
         return encode_input(images, mask_channel(previous), match)
 
-    def _accept(self, track: ObjectTrack, mask: np.ndarray) -> bool:
-        if track.memory is None:
-            return True
+    def matching_share(self, track: ObjectTrack, mask: np.ndarray) -> float:
+        """Share of the merged `mask`'s pixels in this frame's ROI crop that match the
+        annotated object better than its surroundings (0 for a mask outside the crop)."""
         inside = crop_roi(mask, track.roi, self.roi.size, nearest=True).astype(bool)
-        return bool(inside.any()) and (
-            float((self._maps[track.object_id][inside] > 0).mean()) >= MIN_MATCHING_SHARE
-        )
+        if not inside.any():
+            return 0.0
+        return float((self._maps[track.object_id][inside] > 0).mean())
+
+    def _accept(self, track: ObjectTrack, mask: np.ndarray) -> bool:
+        return track.memory is None or self.matching_share(track, mask) >= MIN_MATCHING_SHARE
