@@ -40,9 +40,9 @@ FIND_MAX_SIDE = 640  # a lost object is searched for in the frame scaled to at m
 FIND_EVERY = 4
 STRIDE = 16  # of the feature extractor
 # A mask that fell below this share of the object's last area in one frame counts as lost: the
-# matching suppresses a wrong region to a few pixels, which must not block the search.
+# hand-fused matching suppresses a wrong region to a few pixels, which must not block the search.
 VANISHED = 0.1
-# The learned memory's check: at least this share of a mask's pixels must match the annotation
+# The memory's check: at least this share of a mask's pixels must match the annotation
 # better than its surroundings. Chosen with benchmarks.quality on the val videos (README,
 # "Learned memory"): 0.2 gave J&F 0.682, 0.25 gave 0.665, no check 0.645.
 MIN_MATCHING_SHARE = 0.2
@@ -64,6 +64,7 @@ class MemoryPropagator(RoiTrackerPropagator):
             imagenet_features(), network.threads, network.device
         )
         self.weight = weight  # logits per unit of matching score (chosen by measurement: README)
+        self._maps: dict[int, np.ndarray] = {}  # this frame's matching map per object (ROI crop)
 
     def _cells(self, images: np.ndarray) -> np.ndarray:
         return unit_features(self.features.run(encode_input(images)))
@@ -103,27 +104,14 @@ class MemoryPropagator(RoiTrackerPropagator):
             [(col + 0.5) * width / match.shape[1], (row + 0.5) * height / match.shape[0]]
         )
 
-    def _update(self, track: ObjectTrack, frame: np.ndarray, mask: np.ndarray) -> None:
-        if (
-            track.memory is not None
-            and track.last_mask is not None
-            and mask.sum() < VANISHED * track.last_mask.sum()
-        ):
-            track.mask = mask
-            track.lost_frames += 1
-            return
-        super()._update(track, frame, mask)
-
     def _adjust(
         self, scores: np.ndarray, images: np.ndarray, tracks: list[ObjectTrack]
     ) -> np.ndarray:
-        if self.weight == 0 or all(track.memory is None for track in tracks):
-            return scores
         return scores + self.weight * self._matching(images, tracks)
 
     def _matching(self, images: np.ndarray, tracks: list[ObjectTrack]) -> np.ndarray:
         """(N,S,S) float32 matching maps of the ROI crops (N,S,S,3), 0 for an object without
-        memory (its crop is not run through the feature extractor)."""
+        memory (its crop is not run through the feature extractor); kept for the check."""
         size = images.shape[1]
         remembered = [i for i, track in enumerate(tracks) if track.memory is not None]
         match = np.zeros((len(tracks), size, size), np.float32)
@@ -131,7 +119,26 @@ class MemoryPropagator(RoiTrackerPropagator):
             cells = self._cells(images[remembered])
             for i, object_cells in zip(remembered, cells, strict=True):
                 match[i] = matching_channel(object_cells, tracks[i].memory, size)
+        self._maps = {track.object_id: m for track, m in zip(tracks, match, strict=True)}
         return match
+
+    def matching_share(self, track: ObjectTrack, mask: np.ndarray) -> float:
+        """Share of the merged `mask`'s pixels in this frame's ROI crop that match the
+        annotated object better than its surroundings (0 for a mask outside the crop)."""
+        inside = crop_roi(mask, track.roi, self.roi.size, nearest=True).astype(bool)
+        if not inside.any():
+            return 0.0
+        return float((self._maps[track.object_id][inside] > 0).mean())
+
+    def _accept(self, track: ObjectTrack, mask: np.ndarray) -> bool:
+        """A mask that hardly matches the annotation (the network held on to an occluder, or
+        the matching suppressed a wrong region to a few pixels) is not the object: it is
+        dropped, the object counts as lost and the search looks for it."""
+        if track.memory is None:
+            return True
+        if track.last_mask is not None and mask.sum() < VANISHED * track.last_mask.sum():
+            return False
+        return self.matching_share(track, mask) >= MIN_MATCHING_SHARE
 
 
 class LearnedMemoryPropagator(MemoryPropagator):
@@ -146,26 +153,16 @@ class LearnedMemoryPropagator(MemoryPropagator):
     """
 
     network_name = "propagation_memory"
-    _update = RoiTrackerPropagator._update  # the check replaces the vanished-mask rule
 
     def __init__(self, network, roi, tracking, features=None):
         super().__init__(network, roi, tracking, features, weight=0.0)
-        self._maps: dict[int, np.ndarray] = {}  # this frame's matching map per object (ROI crop)
 
     def _inputs(
         self, images: np.ndarray, previous: np.ndarray, tracks: list[ObjectTrack]
     ) -> np.ndarray:
-        match = self._matching(images, tracks)
-        self._maps = {track.object_id: m for track, m in zip(tracks, match, strict=True)}
-        return encode_input(images, mask_channel(previous), match)
+        return encode_input(images, mask_channel(previous), self._matching(images, tracks))
 
-    def matching_share(self, track: ObjectTrack, mask: np.ndarray) -> float:
-        """Share of the merged `mask`'s pixels in this frame's ROI crop that match the
-        annotated object better than its surroundings (0 for a mask outside the crop)."""
-        inside = crop_roi(mask, track.roi, self.roi.size, nearest=True).astype(bool)
-        if not inside.any():
-            return 0.0
-        return float((self._maps[track.object_id][inside] > 0).mean())
-
-    def _accept(self, track: ObjectTrack, mask: np.ndarray) -> bool:
-        return track.memory is None or self.matching_share(track, mask) >= MIN_MATCHING_SHARE
+    def _adjust(
+        self, scores: np.ndarray, images: np.ndarray, tracks: list[ObjectTrack]
+    ) -> np.ndarray:
+        return scores  # the network has read the map already
