@@ -8,9 +8,10 @@ ROI crop, and each cell's matching score is (best cosine similarity to an object
 a background key): positive where the crop looks like what the user called this object. Scaled
 by `weight` and upsampled, it is added to the network's (object − background) score before the
 eq. 1-3 merge, so an error carried in the previous mask is pulled back towards the annotation
-instead of being propagated, while the network keeps the boundaries. An object that was lost
-(occluded, out of frame) is looked for in the whole frame by the same matching, so it is found
-again where it reappears, not only near where the tracker last saw it.
+instead of being propagated, while the network keeps the boundaries. The same map checks each
+merged mask: one that vanished or hardly matches the annotation is dropped and the object counts
+as lost. A lost object (occluded, out of frame) is looked for in the whole frame by the same
+matching, so it is found again where it reappears, not only near where the tracker last saw it.
 """
 
 from __future__ import annotations
