@@ -85,6 +85,9 @@ def tracker_disagrees(tracked: np.ndarray, box: np.ndarray, config: TrackerConfi
 class RoiTrackerPropagator:
     uses_references = False  # the paper's propagator reads only the previous frame
     network_name = "propagation"  # the shipped network it runs (trackprop/weights/<name>.pt)
+    # The trackers' cheaper configuration (trackers/opencv.py): measured on val and calibration
+    # videos, the paper's propagator gains J&F with it, the learned memory loses (README, "Speed").
+    light_tracker = True
 
     def __init__(self, network: OnnxNetwork, roi: RoiConfig, tracking: TrackerConfig):
         self.network = network
@@ -108,7 +111,7 @@ class RoiTrackerPropagator:
         tracks = []
         for object_id in object_ids:
             mask = (labels == object_id).astype(np.uint8)
-            track = ObjectTrack(object_id, make_tracker(self.tracking.name), mask)
+            track = ObjectTrack(object_id, self._tracker(), mask)
             box = mask_box(mask)
             if box is not None:
                 track.tracker.init(frame, box)
@@ -148,7 +151,7 @@ class RoiTrackerPropagator:
         """
         tracks = []
         for i, object_id in enumerate(state["ids"].tolist()):
-            track = ObjectTrack(object_id, make_tracker(self.tracking.name), state["masks"][i])
+            track = ObjectTrack(object_id, self._tracker(), state["masks"][i])
             track.lost_frames = int(state["lost"][i])
             if not np.isnan(state["last_boxes"][i]).any():
                 track.last_box, track.last_mask = state["last_boxes"][i], state["last_masks"][i]
@@ -156,6 +159,9 @@ class RoiTrackerPropagator:
             track.memory = self.remember(references, object_id)
             tracks.append(track)
         return tracks
+
+    def _tracker(self) -> Tracker:
+        return make_tracker(self.tracking.name, light=self.light_tracker)
 
     def remember(self, references: References, object_id: int) -> Any:
         """What this propagator keeps of the annotated frames for one object: nothing here."""

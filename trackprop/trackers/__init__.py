@@ -7,7 +7,7 @@ from functools import partial
 from trackprop.errors import TrackpropError
 from trackprop.trackers.base import Tracker
 from trackprop.trackers.none import WholeFrame
-from trackprop.trackers.opencv import CONSTRUCTORS, OpenCVTracker
+from trackprop.trackers.opencv import CONSTRUCTORS, LIGHT_CONSTRUCTORS, OpenCVTracker
 
 
 # The learned trackers import torch and load their weights only when one is made.
@@ -31,9 +31,12 @@ TRACKERS = {
 }
 
 
-def make_tracker(name: str) -> Tracker:
+def make_tracker(name: str, light: bool = False) -> Tracker:
+    """Tracker `name`; `light` asks for its cheaper configuration where it has one (csrt)."""
     if name not in TRACKERS:
         raise TrackpropError(f"unknown tracker '{name}'; choose one of: {', '.join(TRACKERS)}.")
+    if light and name in LIGHT_CONSTRUCTORS:
+        return OpenCVTracker(name, light=True)
     return TRACKERS[name]()
 
 
