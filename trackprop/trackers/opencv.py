@@ -46,9 +46,7 @@ class OpenCVTracker:
     def __init__(self, kind: str, scale: float = 0.5, light: bool = False):
         self.kind = kind
         self.scale = scale
-        self.constructor = (LIGHT_CONSTRUCTORS if light else CONSTRUCTORS).get(
-            kind, CONSTRUCTORS[kind]
-        )
+        self.constructor = LIGHT_CONSTRUCTORS[kind] if light else CONSTRUCTORS[kind]
         self.box = np.zeros(4)
         self.tracker = None  # until init succeeds, update answers "lost"
 
