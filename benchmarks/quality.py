@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import load_sequence, machine
-from trackprop.config import RoiConfig, TrackerConfig
+from trackprop.config import DEFAULT_PROPAGATOR, RoiConfig, TrackerConfig
 from trackprop.data.davis import DavisRoot
 from trackprop.eval.metrics import video_j_and_f
 from trackprop.models.runtime import WEIGHTS, OnnxNetwork, onnx_for
@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--split", default="val")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--trackers", default=",".join(TRACKERS))
-    parser.add_argument("--propagators", default="roi-tracker")
+    parser.add_argument("--propagators", default=DEFAULT_PROPAGATOR)
     parser.add_argument("--memory-weights", default="", help="e.g. 0,4,8,16: memory rows only")
     parser.add_argument(
         "--network", help="checkpoint (.pt) to measure; default: each propagator's shipped one"

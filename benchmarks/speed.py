@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from benchmarks.common import load_sequence, machine
+from trackprop.config import DEFAULT_PROPAGATOR
 from trackprop.data.davis import DavisRoot
 from trackprop.data.video import VideoWriter, open_frames
 from trackprop.models.runtime import OnnxNetwork, shipped
@@ -56,7 +57,7 @@ def main() -> None:
     parser.add_argument("--split", default="val")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--trackers", default=",".join(TRACKERS))
-    parser.add_argument("--propagators", default="roi-tracker")
+    parser.add_argument("--propagators", default=DEFAULT_PROPAGATOR)
     parser.add_argument("--out", default="benchmarks/results/speed.md")
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)

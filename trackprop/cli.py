@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from trackprop.config import DEFAULT_PROPAGATOR
 from trackprop.errors import TrackpropError
 
 
@@ -258,7 +259,6 @@ PROPAGATOR_HELP = (
     "roi-tracker (the paper's), memory (+ matching against annotated frames, added to the "
     "score) or learned-memory (the matching map read by a network trained with it)"
 )
-DEFAULT_PROPAGATOR = "roi-tracker"
 DEVICE_HELP = "where the networks run: cpu (default) or cuda (ONNX Runtime's CUDA provider)"
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The propagator (trackprop/propagators/) that Session, the CLI, the GUI, the batch runner and
+# the evaluations use unless told otherwise.
+DEFAULT_PROPAGATOR = "roi-tracker"
+
 
 @dataclass(frozen=True)
 class RoiConfig:

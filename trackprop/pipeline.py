@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from trackprop.config import DEFAULT_PROPAGATOR
 from trackprop.data.davis import read_label_png, read_scribbles
 from trackprop.errors import TrackpropError
 from trackprop.export import parse_formats
@@ -35,7 +36,7 @@ class Job:
     boxes: str | None = None  # JSON {"id": [x0, y0, x1, y1]} in pixels, on `frame`
     frame: int | None = None  # default: the first scribbled frame for scribbles, else 0
     tracker: str = "csrt"
-    propagator: str = "roi-tracker"
+    propagator: str = DEFAULT_PROPAGATOR
     formats: str = "davis"
     feather: int = 0  # px of soft edge in the alpha export
     keyframe_every: int = KEYFRAME_EVERY  # frames between the resumable run's keyframes

@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from trackprop.config import RoiConfig, TrackerConfig
+from trackprop.config import DEFAULT_PROPAGATOR, RoiConfig, TrackerConfig
 from trackprop.data.video import FrameSource, open_frames, prefetched
 from trackprop.errors import MAX_OBJECT_ID, TrackpropError
 from trackprop.export import export
@@ -58,7 +58,7 @@ class Session:
         network: OnnxNetwork | None = None,
         interactor: Interactor | None = None,
         threads: int = 2,
-        propagator: str | Propagator = "roi-tracker",
+        propagator: str | Propagator = DEFAULT_PROPAGATOR,
         device: str = "cpu",
     ):
         make_tracker(tracker)  # fail now on unknown names, not mid-propagation

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from trackprop.config import DEFAULT_PROPAGATOR
 from trackprop.eval.interactive import run_interactive
 from trackprop.trackers import TRACKERS
 
@@ -19,7 +20,7 @@ def run_ablation(
     time_per_object: float,
     report: str | Path,
     threads: int = 2,
-    propagator: str = "roi-tracker",
+    propagator: str = DEFAULT_PROPAGATOR,
     device: str = "cpu",
 ) -> Path:
     report = Path(report)

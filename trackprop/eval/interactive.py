@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from trackprop.config import DEFAULT_PROPAGATOR
 from trackprop.data.davis import DavisRoot
 from trackprop.errors import TrackpropError
 from trackprop.eval.davis_compat import Davis, DavisInteractiveSession, annotated_frames
@@ -75,7 +76,7 @@ def run_interactive(
     tracker: str,
     report: str | Path,
     threads: int = 2,
-    propagator: str = "roi-tracker",
+    propagator: str = DEFAULT_PROPAGATOR,
     device: str = "cpu",
 ) -> dict:
     """Run the protocol; writes the raw report, the summary JSON, a per-sequence table and the curve plot.

@@ -20,6 +20,7 @@ import numpy as np
 
 from trackprop.boxes import mask_box
 from trackprop.click_robot import next_click
+from trackprop.config import DEFAULT_PROPAGATOR
 from trackprop.data.davis import DavisRoot
 from trackprop.eval.metrics import video_j_and_f
 from trackprop.models.runtime import limit_threads, providers
@@ -65,7 +66,7 @@ def run_protocol(
     threads: int = 2,
     device: str = "cpu",
     progress: Callable[[str, dict], None] | None = None,
-    propagator: str = "roi-tracker",
+    propagator: str = DEFAULT_PROPAGATOR,
 ) -> dict:
     """Run `clicks` or `boxes` over the subset; writes report/summary.json and per_sequence.json."""
     limit_threads(threads)

@@ -52,6 +52,14 @@ def object_memory(cells: np.ndarray, masks: np.ndarray) -> ObjectMemory | None:
     return ObjectMemory(inside[:MAX_KEYS], outside[:MAX_KEYS])
 
 
+def joined(memories: list[ObjectMemory]) -> ObjectMemory:
+    """One memory holding the keys of all `memories`."""
+    return ObjectMemory(
+        np.concatenate([m.object_keys for m in memories]),
+        np.concatenate([m.background_keys for m in memories]),
+    )
+
+
 def matching_map(cells: np.ndarray, memory: ObjectMemory) -> np.ndarray:
     """(h,w) best object-key similarity minus best background-key similarity per cell."""
     flat = cells.reshape(-1, cells.shape[-1])

@@ -12,9 +12,15 @@ instead of being propagated, while the network keeps the boundaries. The same ma
 merged mask: one that vanished or hardly matches the annotation is dropped and the object counts
 as lost. A lost object (occluded, out of frame) is looked for in the whole frame by the same
 matching, so it is found again where it reappears, not only near where the tracker last saw it.
+Beside the annotated frames' keys, each object remembers the keys of its last few propagated
+frames whose masks matched the annotation well (XMem's working memory, in small): the object as
+it looks now, turned, scaled or differently lit, which the annotated frames do not show.
 """
 
 from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -24,6 +30,7 @@ from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.models.encoding import encode_input, mask_channel
 from trackprop.models.matching import (
     ObjectMemory,
+    joined,
     matching_channel,
     matching_map,
     object_memory,
@@ -47,6 +54,31 @@ VANISHED = 0.1
 # better than its surroundings. Chosen with benchmarks.quality on the val videos (README,
 # "Learned memory"): 0.2 gave J&F 0.682, 0.25 gave 0.665, no check 0.645.
 MIN_MATCHING_SHARE = 0.2
+# Every REMEMBER_EVERY-th accepted mask of an object whose matching share is at least
+# REMEMBER_SHARE (a mask the check is sure of: right masks have a median share of 0.85, wrong
+# ones 0.46, benchmarks/results/lost_objects.md) adds its frame's keys to the object's memory,
+# which keeps the last RECENT_FRAMES of them. Chosen with benchmarks.quality (README, "Learned
+# memory"): 5 / 0.6 / 4 gave J&F 0.738 against 0.724 without on the val videos, 0.768 against
+# 0.734 on the calibration ones; remembering more often (3 / 0.5 / 6) drifted: 0.699 on val.
+REMEMBER_EVERY = 5
+REMEMBER_SHARE = 0.6
+RECENT_FRAMES = 4
+
+
+@dataclass
+class Recollection:
+    """What a memory propagator keeps of one object over a pass."""
+
+    annotated: ObjectMemory  # keys of the user-annotated frames, kept for the whole pass
+    recent: deque[ObjectMemory] = field(default_factory=lambda: deque(maxlen=RECENT_FRAMES))
+    accepted: int = 0  # masks of this object the check accepted so far
+
+    def __post_init__(self):
+        self.keys = self.annotated  # annotated and recent keys joined: what the matching reads
+
+    def add(self, memory: ObjectMemory) -> None:
+        self.recent.append(memory)
+        self.keys = joined([self.annotated, *self.recent])
 
 
 class MemoryPropagator(RoiTrackerPropagator):
@@ -67,18 +99,20 @@ class MemoryPropagator(RoiTrackerPropagator):
         )
         self.weight = weight  # logits per unit of matching score (chosen by measurement: README)
         self._maps: dict[int, np.ndarray] = {}  # this frame's matching map per object (ROI crop)
+        self._crop_cells: dict[int, np.ndarray] = {}  # this frame's ROI crop cells per object
 
     def _cells(self, images: np.ndarray) -> np.ndarray:
         return unit_features(self.features.run(encode_input(images)))
 
-    def remember(self, references: References, object_id: int) -> ObjectMemory | None:
+    def remember(self, references: References, object_id: int) -> Recollection | None:
         """Keys of one object from the annotated frames that show it (None if none does)."""
         cut = [object_crop(image, labels == object_id, self.roi) for image, labels in references]
         cut = [pair for pair in cut if pair is not None]
         if not cut:
             return None
         crops, masks = zip(*cut, strict=True)
-        return object_memory(self._cells(np.stack(crops)), np.stack(masks))
+        memory = object_memory(self._cells(np.stack(crops)), np.stack(masks))
+        return None if memory is None else Recollection(memory)
 
     def _find(self, track: ObjectTrack, frame: np.ndarray) -> np.ndarray | None:
         """Centre of the frame's cell that best matches a lost object's memory, if any matches.
@@ -98,7 +132,7 @@ class MemoryPropagator(RoiTrackerPropagator):
             max(int(height * scale) // STRIDE, 1) * STRIDE,
         )
         scaled = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-        match = matching_map(self._cells(scaled[None])[0], track.memory)
+        match = matching_map(self._cells(scaled[None])[0], track.memory.keys)
         row, col = np.unravel_index(int(np.argmax(match)), match.shape)
         if match[row, col] <= 0:  # nowhere more like the object than like its surroundings
             return None
@@ -113,14 +147,17 @@ class MemoryPropagator(RoiTrackerPropagator):
 
     def _matching(self, images: np.ndarray, tracks: list[ObjectTrack]) -> np.ndarray:
         """(N,S,S) float32 matching maps of the ROI crops (N,S,S,3), 0 for an object without
-        memory (its crop is not run through the feature extractor); kept for the check."""
+        memory (its crop is not run through the feature extractor); the maps and the crops'
+        feature cells are kept for the check and for remembering the frame."""
         size = images.shape[1]
         remembered = [i for i, track in enumerate(tracks) if track.memory is not None]
         match = np.zeros((len(tracks), size, size), np.float32)
+        self._crop_cells = {}
         if remembered:
             cells = self._cells(images[remembered])
             for i, object_cells in zip(remembered, cells, strict=True):
-                match[i] = matching_channel(object_cells, tracks[i].memory, size)
+                match[i] = matching_channel(object_cells, tracks[i].memory.keys, size)
+                self._crop_cells[tracks[i].object_id] = object_cells
         self._maps = {track.object_id: m for track, m in zip(tracks, match, strict=True)}
         return match
 
@@ -140,7 +177,20 @@ class MemoryPropagator(RoiTrackerPropagator):
             return True
         if track.last_mask is not None and mask.sum() < VANISHED * track.last_mask.sum():
             return False
-        return self.matching_share(track, mask) >= MIN_MATCHING_SHARE
+        share = self.matching_share(track, mask)
+        if share < MIN_MATCHING_SHARE:
+            return False
+        track.memory.accepted += 1
+        if track.memory.accepted % REMEMBER_EVERY == 0 and share >= REMEMBER_SHARE:
+            self._remember_frame(track, mask)
+        return True
+
+    def _remember_frame(self, track: ObjectTrack, mask: np.ndarray) -> None:
+        """Adds this frame's keys (its ROI crop, cut by the merged `mask`) to the object's memory."""
+        inside = crop_roi(mask, track.roi, self.roi.size, nearest=True)
+        memory = object_memory(self._crop_cells[track.object_id][None], inside[None])
+        if memory is not None:
+            track.memory.add(memory)
 
 
 class LearnedMemoryPropagator(MemoryPropagator):

@@ -47,7 +47,9 @@ class ObjectTrack:
     last_mask: np.ndarray | None = None  # the last non-empty mask, as a search template
     lost_frames: int = 0
     roi: np.ndarray = field(default_factory=lambda: np.zeros(4))
-    memory: Any = None  # what a memory propagator keeps of the annotated frames for this object
+    memory: Any = (
+        None  # what a memory propagator keeps of this object (annotated frames, recent ones)
+    )
 
 
 def shift_mask(mask: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
