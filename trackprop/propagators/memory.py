@@ -72,9 +72,10 @@ class Recollection:
     annotated: ObjectMemory  # keys of the user-annotated frames, kept for the whole pass
     recent: deque[ObjectMemory] = field(default_factory=lambda: deque(maxlen=RECENT_FRAMES))
     accepted: int = 0  # masks of this object the check accepted so far
+    keys: ObjectMemory = field(init=False)  # annotated and recent joined: what matching reads
 
     def __post_init__(self):
-        self.keys = self.annotated  # annotated and recent keys joined: what the matching reads
+        self.keys = self.annotated
 
     def add(self, memory: ObjectMemory) -> None:
         self.recent.append(memory)
