@@ -12,7 +12,15 @@ from trackprop.models.features import feature_extractor
 from trackprop.models.networks import load_checkpoint
 from trackprop.train.loop import TrainConfig
 from trackprop.train.propagation import memory_sampler, train_propagation
-from trackprop.train.propagation_data import HIDDEN_REACH, PairConfig, VideoStore, cut_pair
+from trackprop.train.propagation_data import (
+    HIDDEN_REACH,
+    RECENT_REFERENCES,
+    RECENT_SPAN,
+    PairConfig,
+    VideoStore,
+    cut_pair,
+    reference_frames,
+)
 
 SMALL = SynthConfig(frames=8, height=120, width=200, min_objects=2, max_objects=2)
 ROI = RoiConfig(size=96)
@@ -51,6 +59,23 @@ def test_the_matching_map_is_higher_on_the_object_than_around_it(root):
     match = inputs[:, 4]
     assert np.abs(match).max() <= 2  # a difference of two cosine similarities
     assert match[targets == 1].mean() > match[targets == 0].mean() + 0.1
+
+
+def test_a_memory_holds_an_annotated_frame_and_up_to_three_recent_ones(root):
+    """As at inference: one annotated frame anywhere, then 0..3 other frames near the item's,
+    every one showing the object; over many draws every count occurs."""
+    store = VideoStore(str(root), "train")
+    rng = np.random.default_rng(0)
+    counts = set()
+    for _ in range(200):
+        v, t, obj = store.index[rng.integers(len(store.index))]
+        annotated, *recent = reference_frames(store, (v, t, obj), rng)
+        shown = store.showing[(v, obj)]
+        assert annotated in shown and all(r in shown for r in recent)
+        assert all(r != t and abs(r - t) <= RECENT_SPAN for r in recent)
+        assert len(set(recent)) == len(recent)
+        counts.add(len(recent))
+    assert counts == set(range(RECENT_REFERENCES + 1))
 
 
 def test_a_memory_network_trains_from_a_four_channel_one(root, tmp_path):

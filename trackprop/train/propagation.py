@@ -1,7 +1,7 @@
 """`trackprop train propagation`: the propagation network on composited videos.
 
 Plain (4 channels: RGB + previous mask), or with `memory` (5: + the matching map against an
-annotated frame of the object, `models/matching.py`, as `LearnedMemoryPropagator` feeds it).
+annotated frame of the object and a few recent ones, `models/matching.py`, as `LearnedMemoryPropagator` feeds it).
 """
 
 from __future__ import annotations
@@ -49,12 +49,15 @@ def memory_sampler(store: VideoStore, roi: RoiConfig, extractor: torch.nn.Module
         images, previous, targets, references, reference_masks = sample_memory_batch(
             store, rng, roi, batch, MEMORY_PAIRS
         )
-        crop_cells, reference_cells = np.split(cells(np.concatenate([images, references])), 2)
+        counts = [len(r) for r in references]
+        all_cells = cells(np.concatenate([images, *references]))
+        crop_cells = all_cells[:batch]
+        reference_cells = np.split(all_cells[batch:], np.cumsum(counts)[:-1])
         match = np.zeros((batch, roi.size, roi.size), np.float32)
         for i in range(batch):
             if rng.random() < NO_MEMORY:
                 continue  # blank, as for an object that no annotated frame shows
-            memory = object_memory(reference_cells[i : i + 1], reference_masks[i : i + 1])
+            memory = object_memory(reference_cells[i], reference_masks[i])
             match[i] = matching_channel(crop_cells[i], memory, roi.size)
         return encode_input(images, mask_channel(previous), match), targets
 

@@ -192,15 +192,38 @@ def sample_batch(
     return tuple(np.stack(parts) for parts in zip(*samples, strict=True))
 
 
-def reference_crop(
+# Beside the annotated frame, a memory remembers up to RECENT_FRAMES propagated frames of the
+# object from the last 5-20 frames (propagators/memory.py); samples carry 0..RECENT_REFERENCES of
+# them, so the network sees maps built from several frames' keys, as at inference.
+RECENT_REFERENCES = 3
+RECENT_SPAN = 20
+
+
+def reference_frames(store: VideoStore, item: Item, rng: np.random.Generator) -> list[int]:
+    """Frames a memory of the item's object holds: an annotated one (any frame of its video that
+    shows it, near or far from the item's, even the item's own) and 0..RECENT_REFERENCES recent
+    ones (frames within RECENT_SPAN of the item's that show it, never the item's own)."""
+    v, t, obj = item
+    shown = np.asarray(store.showing[(v, obj)])
+    frames = [int(shown[rng.integers(len(shown))])]
+    near = shown[(np.abs(shown - t) <= RECENT_SPAN) & (shown != t)]
+    count = min(int(rng.integers(RECENT_REFERENCES + 1)), len(near))
+    frames.extend(int(r) for r in rng.choice(near, count, replace=False))
+    return frames
+
+
+def reference_crops(
     store: VideoStore, item: Item, rng: np.random.Generator, roi: RoiConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """An annotated frame of the item's object, cut as a memory cuts it (`object_crop`): any
-    frame of its video that shows it, near or far from the item's, even the item's own."""
+    """(R,S,S,3) images and (R,S,S) masks of the item's object in its `reference_frames`, cut
+    as a memory cuts them (`object_crop`)."""
     v, _, obj = item
-    shown = store.showing[(v, obj)]
-    r = shown[rng.integers(len(shown))]
-    return object_crop(store.frame(v, r), (store.label_map(v, r) == obj).astype(np.uint8), roi)
+    crops = [
+        object_crop(store.frame(v, r), (store.label_map(v, r) == obj).astype(np.uint8), roi)
+        for r in reference_frames(store, item, rng)
+    ]
+    images, masks = zip(*crops, strict=True)
+    return np.stack(images), np.stack(masks)
 
 
 def sample_memory_batch(
@@ -210,11 +233,14 @@ def sample_memory_batch(
     batch: int,
     config: PairConfig,
 ):
-    """Stacked (images, previous, targets, reference images, reference masks), each (B,S,S[,3])."""
-    samples = []
+    """(images, previous, targets) stacked (B,S,S[,3]), and per sample its reference images
+    (R,S,S,3) and masks (R,S,S) in two lists (R varies)."""
+    samples, references, reference_masks = [], [], []
     for _ in range(batch):
         item = draw_item(store, rng, config)
-        samples.append(
-            (*cut_pair(store, item, rng, roi, config), *reference_crop(store, item, rng, roi))
-        )
-    return tuple(np.stack(parts) for parts in zip(*samples, strict=True))
+        samples.append(cut_pair(store, item, rng, roi, config))
+        images, masks = reference_crops(store, item, rng, roi)
+        references.append(images)
+        reference_masks.append(masks)
+    images, previous, targets = (np.stack(parts) for parts in zip(*samples, strict=True))
+    return images, previous, targets, references, reference_masks
