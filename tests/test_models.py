@@ -7,7 +7,7 @@ import torch
 
 from trackprop.models.encoding import encode_input, mask_channel
 from trackprop.models.export import export_onnx
-from trackprop.models.networks import build_network, load_checkpoint, save_checkpoint, widen_input
+from trackprop.models.networks import build_network, fit_input, load_checkpoint, save_checkpoint
 from trackprop.models.runtime import WEIGHTS, OnnxNetwork, onnx_for, shipped
 
 SHIPPED = {
@@ -82,14 +82,22 @@ def test_the_run_time_path_imports_neither_torch_nor_training_code():
     assert result.stdout.strip() == "[]"
 
 
-def test_a_widened_network_computes_what_it_did_until_trained(rng):
+def test_a_widened_or_narrowed_network_computes_what_it_did(rng):
+    """Widened: whatever the new channel holds; narrowed: as when the dropped channel was blank."""
     network = build_network("efficientnet-lite0", 4).eval()
     inputs = torch.from_numpy(rng.normal(size=(2, 4, 64, 64)).astype(np.float32))
     with torch.no_grad():
         before = network(inputs)
-        widen_input(network, 5)
+        fit_input(network, 5)
+        for first in network.modules():
+            if isinstance(first, torch.nn.Conv2d):
+                first.weight.data[:, 4] = 1.0  # as training would give the new channel a use
+                break
         extra = torch.from_numpy(rng.normal(size=(2, 1, 64, 64)).astype(np.float32))
-        after = network(torch.cat([inputs, extra], 1))
-    assert torch.allclose(before, after, atol=1e-5)  # the new channel's weights are zero
-    with pytest.raises(ValueError, match="cannot narrow"):
-        widen_input(network, 4)
+        widened = network(torch.cat([inputs, extra], 1))
+        blank = network(torch.cat([inputs, torch.zeros_like(extra)], 1))
+        fit_input(network, 4)
+        narrowed = network(inputs)
+    assert not torch.allclose(before, widened, atol=1e-3)  # the channel is read now
+    assert torch.allclose(blank, before, atol=1e-5)
+    assert torch.allclose(narrowed, blank, atol=1e-5)

@@ -55,17 +55,16 @@ def build_network(encoder: str, in_channels: int, pretrained: bool = False) -> t
     return network
 
 
-def widen_input(network: torch.nn.Module, in_channels: int) -> torch.nn.Module:
-    """`network` reading `in_channels` inputs: its first convolution gains zero weights for the
-    new channels, so it computes exactly what it did until training gives them a use."""
+def fit_input(network: torch.nn.Module, in_channels: int) -> torch.nn.Module:
+    """`network` reading `in_channels` inputs. Widened, its first convolution gains zero weights
+    for the new channels, so it computes exactly what it did until training gives them a use;
+    narrowed, it drops its last channels' weights, so it computes exactly what it did with those
+    inputs blank (a memory network without its map: the propagation network that ships)."""
     first = next(m for m in network.modules() if isinstance(m, torch.nn.Conv2d))
-    extra = in_channels - first.in_channels
-    if extra < 0:
-        raise ValueError(
-            f"cannot narrow a network from {first.in_channels} to {in_channels} inputs."
-        )
-    zeros = first.weight.new_zeros(first.out_channels, extra, *first.kernel_size)
-    first.weight = torch.nn.Parameter(torch.cat([first.weight.data, zeros], 1))
+    weight = first.weight.data[:, :in_channels]
+    extra = in_channels - weight.shape[1]
+    zeros = weight.new_zeros(first.out_channels, extra, *first.kernel_size)
+    first.weight = torch.nn.Parameter(torch.cat([weight, zeros], 1))
     first.in_channels = in_channels
     return network
 

@@ -24,10 +24,10 @@ from trackprop.errors import TrackpropError
 from trackprop.models.export import export_checkpoint
 from trackprop.models.networks import (
     build_network,
+    fit_input,
     has_imagenet_weights,
     load_checkpoint,
     save_checkpoint,
-    widen_input,
 )
 
 Batch = tuple[np.ndarray, np.ndarray]
@@ -119,8 +119,10 @@ def fit(
     optimizer = torch.optim.AdamW(
         network.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
+    # steps 0 saves the start as it is (e.g. a memory network narrowed to the propagation one),
+    # validated and in the shipped format; the schedule still wants one step.
     schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.lr, total_steps=config.steps, pct_start=0.05
+        optimizer, max_lr=config.lr, total_steps=max(config.steps, 1), pct_start=0.05
     )
     rng = np.random.default_rng(config.seed)
     step, elapsed = 0, 0.0
@@ -179,13 +181,13 @@ def initial_network(config: TrainConfig, in_channels: int) -> torch.nn.Module:
     if config.init is None:
         return build_network(config.encoder, in_channels, has_imagenet_weights(config.encoder))
     network, checkpoint = load_checkpoint(config.init)
-    if checkpoint["encoder"] != config.encoder or checkpoint["in_channels"] > in_channels:
+    if checkpoint["encoder"] != config.encoder:
         raise TrackpropError(
-            f"{config.init}: a {checkpoint['encoder']} network with {checkpoint['in_channels']} "
-            f"input channels cannot start a {config.encoder} one with {in_channels}."
+            f"{config.init}: a {checkpoint['encoder']} network cannot start a {config.encoder} one."
         )
-    # A network with fewer inputs starts one with more (e.g. propagation -> with a memory).
-    return widen_input(network, in_channels).train()
+    # A network with fewer inputs starts one with more (propagation -> with a memory), and one
+    # with more starts one with fewer as if its extra inputs were blank (memory -> propagation).
+    return fit_input(network, in_channels).train()
 
 
 def train_network(
