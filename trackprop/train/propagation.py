@@ -22,16 +22,17 @@ from trackprop.train.propagation_data import (
 )
 
 ENLARGE = RoiConfig().enlarge
-# With a memory, previous masks err more (farther frames, masks slid onto a neighbour), so the
-# network learns to side with the annotation where the two disagree, and to let go of an object
-# that went out of sight.
-MEMORY_PAIRS = PairConfig(max_frame_gap=5, neighbour_probability=0.3, hidden_probability=0.15)
+# Hard previous masks (farther frames, masks slid onto a neighbour) and hidden objects: with a
+# memory the network learns to side with the annotation where the two disagree, and to let go
+# of an object that went out of sight. The plain network learns from the same pairs since it
+# ships as the memory network without its map (README, "Training"), which was trained on them.
+PAIRS = PairConfig(max_frame_gap=5, neighbour_probability=0.3, hidden_probability=0.15)
 NO_MEMORY = 0.1  # share of samples whose map is blank, as for an object no annotation shows
 
 
 def propagation_sampler(store: VideoStore, roi: RoiConfig):
     def sample(rng: np.random.Generator, batch: int):
-        images, previous, targets = sample_batch(store, rng, roi, batch)
+        images, previous, targets = sample_batch(store, rng, roi, batch, PAIRS)
         return encode_input(images, mask_channel(previous)), targets
 
     return sample
@@ -47,7 +48,7 @@ def memory_sampler(store: VideoStore, roi: RoiConfig, extractor: torch.nn.Module
 
     def sample(rng: np.random.Generator, batch: int):
         images, previous, targets, references, reference_masks = sample_memory_batch(
-            store, rng, roi, batch, MEMORY_PAIRS
+            store, rng, roi, batch, PAIRS
         )
         counts = [len(r) for r in references]
         all_cells = cells(np.concatenate([images, *references]))
