@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from trackprop.config import DEFAULT_PROPAGATOR
+from trackprop.config import DEFAULT_PROPAGATOR, DEFAULT_TRACKER
 from trackprop.errors import TrackpropError
 
 
@@ -321,7 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--format", default="davis", help="comma list of davis, png, coco-rle, mp4, alpha"
     )
-    batch.add_argument("--tracker", default="csrt", help=TRACKER_HELP + " (a job may name its own)")
+    batch.add_argument(
+        "--tracker", default=DEFAULT_TRACKER, help=TRACKER_HELP + " (a job may name its own)"
+    )
     batch.add_argument("--propagator", default=DEFAULT_PROPAGATOR, help=PROPAGATOR_HELP)
     batch.add_argument("--workers", type=int, default=0, help="local processes (0: one per core)")
     batch.add_argument("--threads", type=int, default=0, help="per video (0: cores / workers)")
@@ -345,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="the prompt's frame (default: the first scribbled frame for scribbles, else 0)",
     )
-    propagate.add_argument("--tracker", default="csrt", help=TRACKER_HELP)
+    propagate.add_argument("--tracker", default=DEFAULT_TRACKER, help=TRACKER_HELP)
     propagate.add_argument("--propagator", default=DEFAULT_PROPAGATOR, help=PROPAGATOR_HELP)
     propagate.add_argument("--out", required=True, help="output folder")
     propagate.add_argument(
@@ -374,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="interface to bind (default: this machine only)"
     )
     serve.add_argument("--project", help="project folder (autosaved; reopened when it exists)")
-    serve.add_argument("--tracker", default="csrt", help=TRACKER_HELP)
+    serve.add_argument("--tracker", default=DEFAULT_TRACKER, help=TRACKER_HELP)
     serve.add_argument("--device", default="cpu", help=DEVICE_HELP)
     serve.set_defaults(func=cmd_serve)
 
@@ -383,7 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     interactive = eval_commands.add_parser(
         "interactive", help="AUC and J&F@60s with the DAVIS robot"
     )
-    interactive.add_argument("--tracker", default="csrt", help=TRACKER_HELP)
+    interactive.add_argument("--tracker", default=DEFAULT_TRACKER, help=TRACKER_HELP)
     interactive.set_defaults(func=cmd_eval_interactive)
     ablation = eval_commands.add_parser(
         "ablation", help="the interactive evaluation once per tracker"
@@ -396,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
         prompt = eval_commands.add_parser(kind, help=words)
         prompt.add_argument("--root", required=True, help="DAVIS root")
         prompt.add_argument("--subset", default="val")
-        prompt.add_argument("--tracker", default="csrt", help=TRACKER_HELP)
+        prompt.add_argument("--tracker", default=DEFAULT_TRACKER, help=TRACKER_HELP)
         prompt.add_argument("--threads", type=int, default=2, help="CPU threads of each library")
         prompt.add_argument("--device", default="cpu", help=DEVICE_HELP)
         prompt.add_argument("--propagator", default=DEFAULT_PROPAGATOR, help=PROPAGATOR_HELP)

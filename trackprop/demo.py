@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from trackprop.config import DEFAULT_TRACKER
 from trackprop.data.builtin import builtin_pool
 from trackprop.data.davis import DavisRoot
 from trackprop.data.synth import SynthConfig, synthesize
@@ -21,7 +22,7 @@ from trackprop.session import Session
 DEMO_SEED = 7
 
 
-def run_demo(out: Path, tracker: str = "csrt") -> dict:
+def run_demo(out: Path, tracker: str = DEFAULT_TRACKER) -> dict:
     config = SynthConfig(frames=40, min_objects=2, max_objects=2)
     root = DavisRoot(out / "davis")
     [video] = synthesize(

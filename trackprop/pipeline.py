@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from trackprop.config import DEFAULT_PROPAGATOR
+from trackprop.config import DEFAULT_PROPAGATOR, DEFAULT_TRACKER
 from trackprop.data.davis import read_label_png, read_scribbles
 from trackprop.errors import TrackpropError
 from trackprop.export import parse_formats
@@ -35,7 +35,7 @@ class Job:
     clicks: str | None = None  # JSON {"id": [[x, y, positive], ...]} in pixels, on `frame`
     boxes: str | None = None  # JSON {"id": [x0, y0, x1, y1]} in pixels, on `frame`
     frame: int | None = None  # default: the first scribbled frame for scribbles, else 0
-    tracker: str = "csrt"
+    tracker: str = DEFAULT_TRACKER
     propagator: str = DEFAULT_PROPAGATOR
     formats: str = "davis"
     feather: int = 0  # px of soft edge in the alpha export

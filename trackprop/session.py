@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from trackprop.config import DEFAULT_PROPAGATOR, RoiConfig, TrackerConfig
+from trackprop.config import DEFAULT_PROPAGATOR, DEFAULT_TRACKER, RoiConfig, TrackerConfig
 from trackprop.data.video import FrameSource, open_frames, prefetched
 from trackprop.errors import MAX_OBJECT_ID, TrackpropError
 from trackprop.export import export
@@ -53,7 +53,7 @@ class Session:
     def __init__(
         self,
         frames: str | Path | np.ndarray | FrameSource,
-        tracker: str = "csrt",
+        tracker: str = DEFAULT_TRACKER,
         roi: RoiConfig = RoiConfig(),
         network: OnnxNetwork | None = None,
         interactor: Interactor | None = None,

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from trackprop.atomic import atomic_path, write_text
+from trackprop.config import DEFAULT_TRACKER
 from trackprop.data.davis import davis_palette, read_label_png, write_label_png
 from trackprop.errors import MAX_OBJECT_ID, TrackpropError
 from trackprop.export import check_format
@@ -55,7 +56,7 @@ def default_colour(object_id: int) -> str:
 
 
 class Project:
-    def __init__(self, folder: str | Path, tracker: str = "csrt", device: str = "cpu"):
+    def __init__(self, folder: str | Path, tracker: str = DEFAULT_TRACKER, device: str = "cpu"):
         self.folder = Path(folder)
         self.device = device
         self.folder.mkdir(parents=True, exist_ok=True)
