@@ -7,10 +7,10 @@ from dataclasses import dataclass
 # The propagator (trackprop/propagators/) that Session, the CLI, the GUI, the batch runner and
 # the evaluations use unless told otherwise.
 DEFAULT_PROPAGATOR = "roi-tracker"
-# The tracker they use unless told otherwise. KCF: with the shipped propagation network it gave
-# better masks than CSRT on the val and calibration videos at a fraction of CSRT's time (README,
-# "Benchmarks").
-DEFAULT_TRACKER = "kcf"
+# The tracker they use unless told otherwise. CSRT: with the shipped propagation network KCF gave
+# better first-frame-mask propagation (val J&F 0.723 vs 0.702) but worse DAVIS interactive
+# results (AUC 0.677 vs 0.706, J&F@60s 0.761 vs 0.794; README, "Benchmarks").
+DEFAULT_TRACKER = "csrt"
 
 
 @dataclass(frozen=True)
