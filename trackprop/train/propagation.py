@@ -1,7 +1,8 @@
 """`trackprop train propagation`: the propagation network on composited videos.
 
 Plain (4 channels: RGB + previous mask), or with `memory` (5: + the matching map against an
-annotated frame of the object and a few recent ones, `models/matching.py`, as `LearnedMemoryPropagator` feeds it).
+annotated frame of the object and a few recent ones, `models/matching.py`, as
+`LearnedMemoryPropagator` feeds it).
 """
 
 from __future__ import annotations
