@@ -6,7 +6,7 @@ One row per (propagator, tracker), `none` (ROI = whole frame, the paper's "witho
 included. `--keyframes 25` restarts the trackers every 25 frames as `trackprop propagate` does
 (its resumable runs). `--network runs/x.pt` scores a candidate checkpoint before it ships; `--memory-weights`
 scores the memory propagator at several weights (how its default was chosen, on train-split
-videos).
+videos); `--size 160` runs the network at another input side than it was trained at (README, "Speed").
 """
 
 from __future__ import annotations
@@ -72,6 +72,9 @@ def main() -> None:
     parser.add_argument(
         "--keyframes", type=int, default=0, help="restart trackers every N frames (CLI: 25)"
     )
+    parser.add_argument(
+        "--size", type=int, help="input side to run the network at; default: its training side"
+    )
     parser.add_argument("--out", default="benchmarks/results/quality.md")
     args = parser.parse_args()
     root = DavisRoot(args.root)
@@ -85,7 +88,8 @@ def main() -> None:
         f"{machine(args.threads)}. Command: "
         f"`python -m benchmarks.quality --root {args.root} --propagators {args.propagators}"
         + (f" --network {args.network}" if args.network else "")
-        + (f" --keyframes {args.keyframes}`" if args.keyframes else "`"),
+        + (f" --keyframes {args.keyframes}" if args.keyframes else "")
+        + (f" --size {args.size}`" if args.size else "`"),
         "",
         "| propagator | network | tracker | J | F | J&F |",
         "|---|---|---|---|---|---|",
@@ -94,7 +98,7 @@ def main() -> None:
     if args.memory_weights:
         rows = [("memory", {"weight": float(w)}) for w in args.memory_weights.split(",")]
     for propagator, options in rows:
-        network = OnnxNetwork(onnx_for(checkpoint(propagator)), threads=args.threads)
+        network = OnnxNetwork(onnx_for(checkpoint(propagator), args.size), threads=args.threads)
         for tracker in args.trackers.split(","):
             built = PROPAGATORS[propagator](
                 network, RoiConfig(), TrackerConfig(name=tracker), **options

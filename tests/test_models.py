@@ -52,6 +52,7 @@ def test_onnx_is_built_once_into_the_cache_and_named_by_the_checkpoint(tmp_path,
     assert onnx_for(checkpoint) == first and first.stat().st_mtime_ns == built  # reused
     save_checkpoint(checkpoint, build_network("mobilenetv3-small", 4), "mobilenetv3-small", 4, 64)
     assert onnx_for(checkpoint) != first  # new weights never meet a stale file
+    assert OnnxNetwork(onnx_for(checkpoint, 48)).size == 48  # another side, another file
     assert not list((tmp_path / "cache" / "onnx").glob("*.partial"))
 
 

@@ -38,6 +38,7 @@ def export_onnx(
     return path
 
 
-def export_checkpoint(checkpoint: str | Path, path: str | Path) -> Path:
+def export_checkpoint(checkpoint: str | Path, path: str | Path, size: int | None = None) -> Path:
+    """ONNX of a checkpoint taking (S,S) inputs: `size`, or the side it was trained at."""
     network, meta = load_checkpoint(checkpoint)
-    return export_onnx(network, meta["in_channels"], meta["size"], path)
+    return export_onnx(network, meta["in_channels"], size or meta["size"], path)

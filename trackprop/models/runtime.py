@@ -92,17 +92,19 @@ def _build_once(path: Path, build) -> Path:
     return path
 
 
-def onnx_for(checkpoint: Path) -> Path:
-    """The ONNX file of a torch checkpoint, built into the cache on first use."""
+def onnx_for(checkpoint: Path, size: int | None = None) -> Path:
+    """The ONNX file of a torch checkpoint, built into the cache on first use, taking (S,S)
+    inputs: `size`, or the side it was trained at."""
     if not checkpoint.is_file():
         raise TrackpropError(f"{checkpoint}: network checkpoint not found.")
     digest = hashlib.sha1(checkpoint.read_bytes()).hexdigest()[:16]
-    path = cache_dir() / "onnx" / f"{checkpoint.stem}-{digest}.onnx"
+    side = f"-{size}px" if size else ""
+    path = cache_dir() / "onnx" / f"{checkpoint.stem}-{digest}{side}.onnx"
 
     def build(partial: Path) -> None:
         from trackprop.models.export import export_checkpoint  # torch: only on a first use
 
-        export_checkpoint(checkpoint, partial)
+        export_checkpoint(checkpoint, partial, size)
 
     return _build_once(path, build)
 
