@@ -11,7 +11,7 @@ from trackprop.data.synth import SynthConfig, synthesize
 from trackprop.data.video import open_frames
 from trackprop.errors import TrackpropError
 from trackprop.eval.metrics import video_j_and_f
-from trackprop.session import REJOIN_FRAMES, Session
+from trackprop.session import Session
 
 CLIP = SynthConfig(frames=16, height=240, width=428, min_objects=2, max_objects=2)
 # J&F of the shipped propagation network on this clip with csrt, measured: 0.62.
@@ -55,25 +55,8 @@ def test_propagation_stops_before_frames_the_user_annotated(clip):
     visited = [t for t, _ in session.propagate(from_frame=2)]
     assert visited == [3, 4, 5, 6, 1, 0]  # forward until 7, then backward
     assert np.array_equal(session.labels(7), truth[7])  # the user's frame is untouched
-    visited = [t for t, _ in session.propagate(from_frame=7, rejoin=False)]
+    visited = [t for t, _ in session.propagate(from_frame=7)]
     assert visited == [8, 9, 6, 5, 4, 3]
-
-
-def test_a_later_pass_stops_where_it_rejoins_the_earlier_masks(clip):
-    frames, truth = clip
-    session = Session(frames, tracker="kcf")
-    session.add_mask(0, truth[0])
-    assert len(list(session.propagate(0))) == CLIP.frames - 1  # nothing earlier to rejoin
-    first = session.masks
-    # The same pass again computes the same masks: it stops after REJOIN_FRAMES of them.
-    assert [t for t, _ in session.propagate(0)] == list(range(1, 1 + REJOIN_FRAMES))
-    assert np.array_equal(session.masks, first)
-    assert [t for t, _ in session.propagate(0, rejoin=False)] == list(range(1, CLIP.frames))
-    # A correction that changes every frame's masks (object 1 gone from the start frame) is
-    # carried through the whole video.
-    session.add_mask(0, np.where(truth[0] == 1, 0, truth[0]))
-    assert [t for t, _ in session.propagate(0)] == list(range(1, CLIP.frames))
-    assert not (session.masks[1:] == 1).any()
 
 
 def test_exports_round_trip(clip, tmp_path):

@@ -181,7 +181,6 @@ def cmd_eval_interactive(args: argparse.Namespace) -> None:
         args.threads,
         args.propagator,
         args.device,
-        args.rejoin,
     )
     print(
         f"AUC {summary['auc']:.3f}  J&F@60s {summary['metric_at_threshold']['J_AND_F']:.3f}  (report: {args.report})"
@@ -387,13 +386,6 @@ def build_parser() -> argparse.ArgumentParser:
         "interactive", help="AUC and J&F@60s with the DAVIS robot"
     )
     interactive.add_argument("--tracker", default=DEFAULT_TRACKER, help=TRACKER_HELP)
-    interactive.add_argument(
-        "--no-rejoin",
-        dest="rejoin",
-        action="store_false",
-        help="each round recomputes every frame up to the annotated ones (to measure what "
-        "stopping where a round's masks rejoin the last round's saves)",
-    )
     interactive.set_defaults(func=cmd_eval_interactive)
     ablation = eval_commands.add_parser(
         "ablation", help="the interactive evaluation once per tracker"

@@ -34,19 +34,6 @@ from trackprop.trackers import make_tracker
 
 MEMORY_FRAMES = 4  # annotated frames a memory propagator reads: constant cost per pass
 FINISHED = "finished"  # what Keyframes.load says of a pass that ran to its end
-# A pass over frames that hold an earlier pass's masks stops once its masks have matched those
-# for REJOIN_FRAMES frames in a row (at most REJOIN_CHANGE of the labelled pixels differ): a
-# correction's effect has died out, and what follows would be recomputed as it was. This is
-# what makes a later interactive round cheap (README, "Interactive rounds").
-REJOIN_FRAMES = 3
-REJOIN_CHANGE = 0.01
-
-
-def rejoins(earlier: np.ndarray, labels: np.ndarray) -> bool:
-    """Do a frame's new labels match its earlier ones (within REJOIN_CHANGE)?"""
-    changed = np.count_nonzero(earlier != labels)
-    labelled = np.count_nonzero((earlier > 0) | (labels > 0))
-    return changed <= REJOIN_CHANGE * labelled
 
 
 class Keyframes(Protocol):
@@ -245,14 +232,13 @@ class Session:
         return [(self.frames.read(t), self.store[t]) for t in sorted(nearest)]
 
     def _run(
-        self, start: int, stop: int, keyframes: Keyframes | None, rejoin: bool
+        self, start: int, stop: int, keyframes: Keyframes | None
     ) -> Iterator[tuple[int, np.ndarray]]:
         """Propagate from frame `start` towards `stop` (exclusive), stopping before annotated frames.
 
         With `keyframes`, the pass's state is saved every `keyframes.every` frames (after the
         caller has taken that frame) and the trackers restart from it, and a saved pass resumes
-        from its last keyframe: a resumed run equals an uninterrupted one. With `rejoin`, the
-        pass stops where its masks have rejoined an earlier pass's (REJOIN_FRAMES).
+        from its last keyframe: a resumed run equals an uninterrupted one.
         """
         step = 1 if stop > start else -1
         direction = "forward" if step > 0 else "backward"
@@ -268,17 +254,12 @@ class Session:
         else:
             first, state = saved
             tracks = self.propagator.resume(self.frames.read(first), state, references)
-        matched = 0  # frames in a row whose new masks matched an earlier pass's
         for t, frame in prefetched(self.frames.iter_range(first + step, stop)):
             if t in self.annotated:
                 break
-            earlier = self.store[t] if rejoin and t in self.store else None
             labels = self.propagator.step(frame, tracks)
             self.store[t] = labels
             yield t, labels
-            matched = matched + 1 if earlier is not None and rejoins(earlier, labels) else 0
-            if matched == REJOIN_FRAMES:
-                break
             if keyframes and (t - start) % keyframes.every == 0:
                 state = self.propagator.snapshot(tracks)
                 keyframes.save(direction, t, state)
@@ -287,28 +268,20 @@ class Session:
             keyframes.finish(direction)
 
     def propagate(
-        self,
-        from_frame: int | None = None,
-        keyframes: Keyframes | None = None,
-        rejoin: bool = True,
+        self, from_frame: int | None = None, keyframes: Keyframes | None = None
     ) -> Iterator[tuple[int, np.ndarray]]:
         """(t, labels) for every propagated frame: forward from `from_frame`, then backward.
 
         from_frame defaults to the most recently annotated frame; `keyframes` makes the run
-        resumable (see `_run`). `rejoin` (not with `keyframes`) stops each direction once its
-        masks match the ones an earlier pass left there: a later round recomputes only what
-        its correction changes. `rejoin=False` recomputes every frame up to the annotated ones.
+        resumable (see `_run`).
         """
         if not self.annotated:
             raise TrackpropError("nothing to propagate: add a mask or scribbles on a frame first.")
         start = max(self.annotated) if from_frame is None else self.frames.check_index(from_frame)
         if start not in self.store:
             raise TrackpropError(f"frame {start} has no mask to propagate from; annotate it first.")
-        # A resumable run never rejoins: the frames it resumes with are its own, not an
-        # earlier pass's, and stopping there would leave the frames after them undone.
-        rejoin = rejoin and keyframes is None
-        yield from self._run(start, self.num_frames, keyframes, rejoin)
-        yield from self._run(start, -1, keyframes, rejoin)
+        yield from self._run(start, self.num_frames, keyframes)
+        yield from self._run(start, -1, keyframes)
 
     def export(self, out: str | Path, format: str = "davis", feather: int = 0) -> Path:
         """Write the masks as `format`: davis, png, coco-rle, mp4 or alpha (RGBA cut-outs, their

@@ -78,12 +78,10 @@ def run_interactive(
     threads: int = 2,
     propagator: str = DEFAULT_PROPAGATOR,
     device: str = "cpu",
-    rejoin: bool = True,
 ) -> dict:
     """Run the protocol; writes the raw report, the summary JSON, a per-sequence table and the curve plot.
 
     `threads`: CPU threads of every library we run (the protocol's clock counts our time).
-    `rejoin`: a round's propagation stops where its masks rejoin the last round's (Session).
     """
     limit_threads(threads)
     providers(device)  # before the evaluation starts, not at its first sequence
@@ -114,7 +112,7 @@ def run_interactive(
             scribbles = accumulate(scribbles, last)
             for frame in annotated_frames(last):
                 session.interact(frame, scribbles)
-                for _ in session.propagate(frame, rejoin=rejoin):
+                for _ in session.propagate(frame):
                     pass
             evaluation.submit_masks(session.masks.astype(np.int64))
             rows[sequence] = rows.get(sequence, 0) + 1
