@@ -50,7 +50,7 @@ def evaluate(
     scores = []
     for name in names:
         frames, truth = load_sequence(root, name)
-        session = make_session(frames)
+        session = make_session(frames, truth)  # the truth is for oracles (benchmarks.roi_oracle)
         session.add_mask(0, truth[0])
         for _ in session.propagate(0, keyframes):
             pass
@@ -104,7 +104,7 @@ def main() -> None:
                 network, RoiConfig(), TrackerConfig(name=tracker), **options
             )
 
-            def make_session(frames, built=built, tracker=tracker):
+            def make_session(frames, truth, built=built, tracker=tracker):
                 return Session(frames, tracker=tracker, propagator=built, threads=args.threads)
 
             r = evaluate(

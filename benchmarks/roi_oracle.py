@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import load_sequence, machine
+from benchmarks.common import machine
+from benchmarks.quality import evaluate
 from trackprop.boxes import center_size, corners, mask_box
 from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.data.davis import DavisRoot
-from trackprop.eval.metrics import video_j_and_f
 from trackprop.models.runtime import OnnxNetwork, shipped
 from trackprop.propagators.roi_tracker import ObjectTrack, RoiTrackerPropagator
 from trackprop.roi import expand_box
@@ -44,10 +44,9 @@ class OracleRoi(RoiTrackerPropagator):
         box = mask_box((self.truth[self.frame] == track.object_id).astype(np.uint8))
         if box is None or self.oracle == "none":
             return roi, previous
-        mask_size = center_size(track.last_box if track.last_box is not None else box)[1]
         centre, size = center_size(box)
-        if self.oracle == "centre":
-            size = mask_size
+        if self.oracle == "centre" and track.last_box is not None:
+            size = center_size(track.last_box)[1]  # the size the propagator takes
         elif self.oracle == "size":
             centre = center_size(roi)[0]
         return expand_box(corners(centre, size), self.roi), previous
@@ -73,16 +72,13 @@ def main() -> None:
         "|---|---|",
     ]
     for oracle in args.oracles.split(","):
-        scores = []
-        for name in root.sequences(args.split):
-            frames, truth = load_sequence(root, name)
+
+        def make_session(frames, truth, oracle=oracle):
             propagator = OracleRoi(network, oracle, truth, args.tracker)
-            session = Session(frames, tracker=args.tracker, propagator=propagator)
-            session.add_mask(0, truth[0])
-            for _ in session.propagate(0):
-                pass
-            scores.append(video_j_and_f(session.masks, truth, skip={0})["J&F"])
-        lines.append(f"| {oracle} | {np.mean(scores):.3f} |")
+            return Session(frames, tracker=args.tracker, propagator=propagator)
+
+        scores = evaluate(root, root.sequences(args.split), make_session)
+        lines.append(f"| {oracle} | {scores['J&F']:.3f} |")
         print(lines[-1], flush=True)
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
