@@ -75,6 +75,12 @@ def main() -> None:
     parser.add_argument(
         "--size", type=int, help="input side to run the network at; default: its training side"
     )
+    parser.add_argument(
+        "--lost-max-growth",
+        type=float,
+        default=RoiConfig().lost_max_growth,
+        help="how far a lost object's search ROI grows (times its side)",
+    )
     parser.add_argument("--out", default="benchmarks/results/quality.md")
     args = parser.parse_args()
     root = DavisRoot(args.root)
@@ -89,7 +95,8 @@ def main() -> None:
         f"`python -m benchmarks.quality --root {args.root} --propagators {args.propagators}"
         + (f" --network {args.network}" if args.network else "")
         + (f" --keyframes {args.keyframes}" if args.keyframes else "")
-        + (f" --size {args.size}`" if args.size else "`"),
+        + (f" --size {args.size}" if args.size else "")
+        + f" --lost-max-growth {args.lost_max_growth:g}`",
         "",
         "| propagator | network | tracker | J | F | J&F |",
         "|---|---|---|---|---|---|",
@@ -101,7 +108,10 @@ def main() -> None:
         network = OnnxNetwork(onnx_for(checkpoint(propagator), args.size), threads=args.threads)
         for tracker in args.trackers.split(","):
             built = PROPAGATORS[propagator](
-                network, RoiConfig(), TrackerConfig(name=tracker), **options
+                network,
+                RoiConfig(lost_max_growth=args.lost_max_growth),
+                TrackerConfig(name=tracker),
+                **options,
             )
 
             def make_session(frames, truth, built=built, tracker=tracker):

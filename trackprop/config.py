@@ -20,6 +20,10 @@ class RoiConfig:
     )
     size: int = 192  # square network input side, a multiple of 16
     min_side: float = 32.0  # never zoom in further than this many frame pixels per ROI side
+    # A lost object's search ROI grows while it stays lost, up to this many times its side:
+    # wider, the object shrinks in the network's crop below what it finds. Chosen with
+    # benchmarks.quality --lost-max-growth on the val videos (README, "Lost objects").
+    lost_max_growth: float = 2.5
 
 
 @dataclass(frozen=True)

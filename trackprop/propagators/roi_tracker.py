@@ -9,8 +9,9 @@ them so no pixel belongs to two objects.
 
 Robustness: a tracker whose score drops, or whose box disagrees with the propagated mask, is
 re-initialised from the mask's box. An object whose mask vanishes (occluded, out of frame) is
-searched for around the tracker's box with its last seen mask as the previous mask, in an ROI
-that grows while it stays lost, and is picked up again when the network finds it there.
+searched for where it was last seen, with its last seen mask as the previous mask, in an ROI that
+grows while it stays lost (up to RoiConfig.lost_max_growth), and is picked up again when the network finds
+it there; its tracker rests meanwhile, since it would follow whatever now covers the object.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -33,7 +34,8 @@ from trackprop.propagators.base import References
 from trackprop.roi import crop_roi, expand_box, paste_roi
 from trackprop.trackers import Tracker, make_tracker
 
-LOST_GROWTH = 0.5  # the search ROI grows by this fraction of its side per lost frame
+# The search ROI grows by this fraction of its side per lost frame (up to RoiConfig's limit).
+LOST_GROWTH = 0.5
 
 
 @dataclass
@@ -93,7 +95,7 @@ class RoiTrackerPropagator:
 
     def __init__(self, network: OnnxNetwork, roi: RoiConfig, tracking: TrackerConfig):
         self.network = network
-        self.roi = RoiConfig(enlarge=roi.enlarge, size=network.size, min_side=roi.min_side)
+        self.roi = replace(roi, size=network.size)  # the side the network was exported at
         self.tracking = tracking
         self.seconds: Counter[str] = Counter()  # time spent per phase, for the speed benchmark
         self._pool: ThreadPoolExecutor | None = None  # made when a frame has several objects
@@ -175,25 +177,25 @@ class RoiTrackerPropagator:
         if track.tracker.whole_frame:
             full = np.array([0.0, 0.0, width, height])
             return expand_box(full, RoiConfig(enlarge=1.0, size=self.roi.size)), track.mask
-        box, score = track.tracker.update(frame)
         if track.last_box is None:  # never seen: nothing to look for
             return np.array([0.0, 0.0, 1.0, 1.0]), track.mask
         last_center, size = center_size(track.last_box)
-        center = center_size(box)[0] if score >= self.tracking.min_score else last_center
-        guess = corners(center, size)
-        previous = track.mask
-        roi = expand_box(guess, self.roi)
-        if track.lost_frames:
-            found = self._find(track, frame)
-            if found is not None:  # seen elsewhere in the frame: look there, at its last size
-                guess = corners(found, size)
-                roi = expand_box(guess, self.roi)
-            else:
-                grow = 1 + LOST_GROWTH * track.lost_frames
-                side = min((roi[2] - roi[0]) * grow, max(width, height) * 1.2)
-                roi = square_region(center, side)
-            previous = shift_mask(track.last_mask, track.last_box, guess)
-        return roi, previous
+        if not track.lost_frames:
+            box, score = track.tracker.update(frame)
+            center = center_size(box)[0] if score >= self.tracking.min_score else last_center
+            return expand_box(corners(center, size), self.roi), track.mask
+        found = self._find(track, frame)
+        if found is not None:  # seen elsewhere in the frame: look there, at its last size
+            guess = corners(found, size)
+            roi = expand_box(guess, self.roi)
+        else:
+            guess = corners(last_center, size)
+            roi = expand_box(guess, self.roi)
+            side = (roi[2] - roi[0]) * min(
+                1 + LOST_GROWTH * track.lost_frames, self.roi.lost_max_growth
+            )
+            roi = square_region(last_center, min(side, max(width, height) * 1.2))
+        return roi, shift_mask(track.last_mask, track.last_box, guess)
 
     def _find(self, track: ObjectTrack, frame: np.ndarray) -> np.ndarray | None:
         """Where in the frame a lost object seems to be (centre), if this propagator can tell."""

@@ -1,0 +1,69 @@
+"""Where the paper's propagator looks: at the tracker's centre, at the mask's size, while the
+object is tracked; where it was last seen, in a bounded growing ROI, while it is lost."""
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from trackprop.boxes import center_size
+from trackprop.config import RoiConfig, TrackerConfig
+from trackprop.propagators.roi_tracker import ObjectTrack, RoiTrackerPropagator
+from trackprop.roi import expand_box
+
+FRAME = np.zeros((480, 854, 3), np.uint8)
+
+
+class ScriptedTracker:
+    """Answers `update` with the boxes it was given, in order, and counts the calls."""
+
+    whole_frame = False
+
+    def __init__(self, box, answers):
+        self.box, self.answers, self.updates = np.asarray(box, float), list(answers), 0
+
+    def init(self, frame, box):
+        self.box = np.asarray(box, float)
+
+    def update(self, frame):
+        self.updates += 1
+        self.box = np.asarray(self.answers.pop(0), float)
+        return self.box, 1.0
+
+
+def propagator() -> RoiTrackerPropagator:
+    network = SimpleNamespace(size=64, threads=1, device="cpu")  # _region never runs it
+    return RoiTrackerPropagator(network, RoiConfig(), TrackerConfig(name="csrt"))
+
+
+def track_with(mask_box, tracker) -> ObjectTrack:
+    mask = np.zeros(FRAME.shape[:2], np.uint8)
+    x0, y0, x1, y1 = mask_box
+    mask[y0:y1, x0:x1] = 1
+    track = ObjectTrack(1, tracker, mask)
+    track.last_box, track.last_mask = np.array(mask_box, float), mask
+    return track
+
+
+def test_a_tracked_object_s_roi_is_centred_on_its_tracker_and_sized_by_its_mask():
+    tracker = ScriptedTracker([130, 100, 190, 160], [[130, 110, 190, 170]])
+    track = track_with((100, 100, 140, 140), tracker)
+    roi, previous = propagator()._region(track, FRAME)
+    assert np.allclose(roi, expand_box(np.array([140, 120, 180, 160]), RoiConfig()))
+    assert previous is track.mask
+
+
+def test_a_lost_object_is_searched_where_it_was_last_seen_in_a_bounded_roi():
+    tracker = ScriptedTracker([600, 300, 640, 340], [])  # it drifted away with an occluder
+    track = track_with((100, 100, 140, 140), tracker)
+    normal = expand_box(track.last_box, RoiConfig())
+    normal_side = normal[2] - normal[0]
+    sides = []
+    for lost in range(1, 8):
+        track.lost_frames = lost
+        roi, previous = propagator()._region(track, FRAME)
+        assert np.allclose(center_size(roi)[0], [120, 120])
+        assert previous.sum() == track.last_mask.sum()  # its last mask, where it was
+        sides.append(roi[2] - roi[0])
+    assert tracker.updates == 0  # a lost object's tracker rests
+    assert sides == sorted(sides) and sides[0] > normal_side
+    assert np.isclose(sides[-1], normal_side * RoiConfig().lost_max_growth)
