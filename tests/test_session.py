@@ -55,8 +55,21 @@ def test_propagation_stops_before_frames_the_user_annotated(clip):
     visited = [t for t, _ in session.propagate(from_frame=2)]
     assert visited == [3, 4, 5, 6, 1, 0]  # forward until 7, then backward
     assert np.array_equal(session.labels(7), truth[7])  # the user's frame is untouched
+    kept = session.masks[3:5].copy()
+    visited = [t for t, _ in session.propagate(from_frame=7)]
+    assert visited == [8, 9, 6, 5]  # 3 and 4 are nearer to 2, whose propagation they hold
+    assert np.array_equal(session.masks[3:5], kept)
+
+
+def test_frames_never_propagated_are_reached_whatever_annotation_is_nearer(clip):
+    frames, truth = clip
+    session = Session(frames[:10], tracker="kcf")
+    session.add_mask(2, truth[2])
+    session.add_mask(7, truth[7])
     visited = [t for t, _ in session.propagate(from_frame=7)]
     assert visited == [8, 9, 6, 5, 4, 3]
+    session.restore(session.snapshot())  # where restored masks came from is forgotten
+    assert [t for t, _ in session.propagate(from_frame=2)] == [3, 4, 5, 6, 1, 0]
 
 
 def test_exports_round_trip(clip, tmp_path):

@@ -8,7 +8,10 @@
 
 Propagation rule: from `from_frame` it runs forward and then backward, and stops in each direction
 before the next frame a user annotated, so a new interaction never overwrites frames that earlier
-interactions fixed.
+interactions fixed. It also stops where the frames hold masks propagated from another annotated
+frame that is nearer to them than `from_frame`: a frame keeps the masks of its nearest
+annotation, since a propagated mask degrades with distance (and a correction drawn where an
+object was nearly gone should not overwrite the good masks next to an earlier annotation).
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ class Session:
         self.tracker = tracker
         self.store = MaskStore(self.frames.num_frames, self.frames.height, self.frames.width)
         self.annotated: set[int] = set()
+        self.source: dict[int, int] = {}  # frame -> the annotated frame its masks came from
         self.object_ids: list[int] = []
         self._interactor = interactor
         self.threads = threads  # of each network's ONNX Runtime session
@@ -107,11 +111,25 @@ class Session:
         """Set frame's label map (0 background, 1..K objects) as user-annotated."""
         labels = self._check_labels(frame, mask)
         self.store[frame] = labels
-        self.annotated.add(frame)
+        self._annotate(frame)
         for object_id in np.unique(labels):
             if object_id and int(object_id) not in self.object_ids:
                 self.object_ids.append(int(object_id))
         self.object_ids.sort()
+
+    def _annotate(self, frame: int) -> None:
+        self.annotated.add(frame)
+        self.source[frame] = frame
+
+    def _held_by_nearer(self, t: int, start: int) -> bool:
+        """Does frame t hold masks propagated from an annotated frame nearer to it than `start`?"""
+        source = self.source.get(t)
+        return (
+            source is not None
+            and source != start
+            and source in self.annotated
+            and abs(t - source) < abs(t - start)
+        )
 
     @property
     def interactor(self) -> Interactor:
@@ -171,7 +189,7 @@ class Session:
         labels[np.isin(labels, ids)] = 0
         labels[given > 0] = given[given > 0]
         self.store[frame] = labels
-        self.annotated.add(frame)
+        self._annotate(frame)
         self.object_ids = sorted(set(self.object_ids) | set(ids))
 
     def _segment(self, frame: int, strokes: dict[int, np.ndarray]) -> np.ndarray:
@@ -184,7 +202,7 @@ class Session:
             return labels  # only background strokes, over background: nothing to change
         labels = self.interactor.segment(self.frames.read(frame), strokes, sorted(touched), labels)
         self.store[frame] = labels
-        self.annotated.add(frame)
+        self._annotate(frame)
         self.object_ids = sorted(set(self.object_ids) | set(touched))
         return labels
 
@@ -207,6 +225,8 @@ class Session:
         self.store.frames = dict(frames)
         self.annotated = set(annotated)
         self.object_ids = list(object_ids)
+        # Where a restored frame's masks came from is not kept: the next pass may overwrite them.
+        self.source = {t: t for t in self.annotated}
 
     def labels(self, frame: int) -> np.ndarray:
         """(H,W) uint8 label map of one frame."""
@@ -234,7 +254,8 @@ class Session:
     def _run(
         self, start: int, stop: int, keyframes: Keyframes | None
     ) -> Iterator[tuple[int, np.ndarray]]:
-        """Propagate from frame `start` towards `stop` (exclusive), stopping before annotated frames.
+        """Propagate from frame `start` towards `stop` (exclusive), stopping before annotated frames
+        and before frames that hold a nearer annotated frame's propagation (module docstring).
 
         With `keyframes`, the pass's state is saved every `keyframes.every` frames (after the
         caller has taken that frame) and the trackers restart from it, and a saved pass resumes
@@ -255,10 +276,11 @@ class Session:
             first, state = saved
             tracks = self.propagator.resume(self.frames.read(first), state, references)
         for t, frame in prefetched(self.frames.iter_range(first + step, stop)):
-            if t in self.annotated:
+            if t in self.annotated or self._held_by_nearer(t, start):
                 break
             labels = self.propagator.step(frame, tracks)
             self.store[t] = labels
+            self.source[t] = start
             yield t, labels
             if keyframes and (t - start) % keyframes.every == 0:
                 state = self.propagator.snapshot(tracks)
