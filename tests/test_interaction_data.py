@@ -3,7 +3,7 @@
 import numpy as np
 
 from trackprop.click_robot import next_click
-from trackprop.train.interaction_data import previous_round, prompt_strokes
+from trackprop.train.interaction_data import OwnErrors, previous_round, prompt_strokes
 
 
 def disk_object() -> np.ndarray:
@@ -68,3 +68,15 @@ def test_an_earlier_round_sometimes_took_in_a_neighbour_and_the_robot_then_click
     assert 4 <= grown <= 24  # NEIGHBOUR_SHARE of 40 draws, give or take
     assert clicked_away >= grown / 2  # the neighbour is then the largest error, mostly
     assert not previous_round(target, np.random.default_rng(6))[labels == 2].sum() > 400
+
+
+def test_own_errors_are_the_shipped_networks_masks_after_robot_clicks():
+    target = disk_object()
+    rng = np.random.default_rng(6)
+    frame = rng.integers(0, 80, (120, 160, 3)).astype(np.uint8)
+    frame[target] = (220, 40, 40)  # a plain red disk on dark noise: easy for the networks
+    own = OwnErrors()
+    for _ in range(3):
+        mask = own.mask(frame, target, rng)
+        assert mask.shape == target.shape and mask.dtype == bool
+        assert (mask & target).sum() / (mask | target).sum() > 0.5  # measured: 0.63-1

@@ -76,7 +76,14 @@ def cmd_train_interaction(args: argparse.Namespace) -> None:
 
     refine = args.round == "refine"
     result = train_interaction(
-        args.data, args.out, args.val, train_config(args), refine, args.split, args.val_split
+        args.data,
+        args.out,
+        args.val,
+        train_config(args),
+        refine,
+        args.split,
+        args.val_split,
+        args.own_errors,
     )
     report_training(args.out, result)
 
@@ -430,6 +437,11 @@ def build_parser() -> argparse.ArgumentParser:
     interaction = train_commands.add_parser("interaction", help="a scribble-to-mask network")
     interaction.add_argument(
         "--round", choices=["first", "refine"], required=True, help="first: 4 channels; refine: 5"
+    )
+    interaction.add_argument(
+        "--own-errors",
+        action="store_true",
+        help="refine: half the earlier masks are the shipped networks' own after 1-3 robot clicks",
     )
     interaction.set_defaults(func=cmd_train_interaction)
     atom = train_commands.add_parser("atom", help="ATOM's backbone and IoU net (tracker)")

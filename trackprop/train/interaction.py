@@ -15,13 +15,14 @@ def train_interaction(
     refine: bool,
     split: str = "train",
     val_split: str = "val",
+    own_errors: bool = False,
 ) -> dict:
     store, val_store = VideoStore(data, split), VideoStore(val, val_split)
     channels = 5 if refine else 4
     name = "refinement" if refine else "first-round"
     return train_network(
-        interaction_sampler(store, config.size, refine),
-        interaction_sampler(val_store, config.size, refine),
+        interaction_sampler(store, config.size, refine, own_errors),
+        interaction_sampler(val_store, config.size, refine, own_errors),
         channels,
         config,
         out,

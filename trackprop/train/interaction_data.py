@@ -12,6 +12,11 @@ round's mask is the object's mask corrupted (virtual previous mask + ellipse noi
 strokes go where the DAVIS robot puts them, on the largest error regions: inside the largest
 missed part (positive) and the largest false-positive part (negative), next to the earlier
 first-round stroke. Crops use the ROI rule of inference (trackprop.interaction.interaction_roi).
+
+With `own_errors`, part of the later rounds start instead from the mask the shipped networks
+themselves made after the click robot's first 1-3 clicks (RITM's iterative training, with the
+shipped networks frozen): their errors are not blobs but whole parts they keep getting wrong
+(an occluder taken in, a thin part left out), which a click must then fix.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from trackprop.boxes import mask_box
 from trackprop.click_robot import next_click
 from trackprop.data.strokes import stroke_inside
 from trackprop.guidance import draw_stroke
-from trackprop.interaction import interaction_input, interaction_roi
+from trackprop.interaction import Interactor, interaction_input, interaction_roi
+from trackprop.models.runtime import OnnxNetwork, shipped
 from trackprop.prompts import box_strokes, click_strokes
 from trackprop.roi import crop_roi
 from trackprop.train.augment import (
@@ -89,6 +95,45 @@ def previous_round(
     return mask
 
 
+OWN_ERROR_SHARE = 0.5  # of refinement samples, with `own_errors`
+OWN_CLICKS = (1, 3)  # the robot's clicks before the sample's round (inclusive range)
+
+
+class OwnErrors:
+    """Earlier rounds' masks as the shipped interaction networks make them from the robot's clicks."""
+
+    def __init__(self) -> None:
+        self.interactor = Interactor(
+            OnnxNetwork(shipped("interaction_first"), 1),
+            OnnxNetwork(shipped("interaction_refine"), 1),
+        )
+
+    def mask(self, frame: np.ndarray, target: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        labels = np.zeros(target.shape, np.uint8)
+        for _ in range(rng.integers(OWN_CLICKS[0], OWN_CLICKS[1] + 1)):
+            click = next_click(labels == 1, target, rng)
+            if click is None:
+                break
+            strokes = click_strokes({1: [click]}, target.shape, 0)
+            labels = self.interactor.segment(frame, strokes, [1], labels)
+        return labels == 1
+
+
+def earlier_mask(
+    frame: np.ndarray,
+    target: np.ndarray,
+    labels: np.ndarray,
+    rng: np.random.Generator,
+    own: OwnErrors | None,
+) -> np.ndarray:
+    """An earlier round's mask: the shipped networks' own (when it found something) or virtual."""
+    if own is not None and rng.random() < OWN_ERROR_SHARE:
+        mask = own.mask(frame, target, rng)
+        if mask.any():
+            return mask
+    return previous_round(target, rng, labels)
+
+
 def prompt_strokes(
     kind: str, target: np.ndarray, mask: np.ndarray | None, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +157,11 @@ def prompt_strokes(
 
 
 def sample_interaction(
-    store: VideoStore, rng: np.random.Generator, size: int, refine: bool
+    store: VideoStore,
+    rng: np.random.Generator,
+    size: int,
+    refine: bool,
+    own: OwnErrors | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(input (C,S,S) float32, target (S,S) uint8) for the first-round or refinement network."""
     v, t, obj = store.index[rng.integers(len(store.index))]
@@ -123,7 +172,7 @@ def sample_interaction(
     shares = np.array([PROMPT_SHARES[k] for k in kinds])
     kind = kinds[rng.choice(len(kinds), p=shares / shares.sum())]
     if kind != "scribbles":
-        mask = previous_round(target, rng, labels) if refine else None
+        mask = earlier_mask(frame, target, labels, rng, own) if refine else None
         positive, negative = prompt_strokes(kind, target, mask, rng)
         roi = interaction_roi(shape, positive.astype(bool), mask)
         sample = interaction_input(
@@ -141,7 +190,7 @@ def sample_interaction(
             paint(shape, labels == other, rng, negative)
     mask = None
     if refine:
-        mask = previous_round(target, rng, labels)
+        mask = earlier_mask(frame, target, labels, rng, own)
         if rng.random() < 0.3:
             positive[:] = 0  # only this round's corrections on this frame
         if rng.random() < 0.85:
@@ -153,9 +202,11 @@ def sample_interaction(
     return sample, crop_roi(target.astype(np.uint8), roi, size, nearest=True)
 
 
-def interaction_sampler(store: VideoStore, size: int, refine: bool):
+def interaction_sampler(store: VideoStore, size: int, refine: bool, own_errors: bool = False):
+    own = OwnErrors() if own_errors and refine else None
+
     def sample(rng: np.random.Generator, batch: int):
-        pairs = [sample_interaction(store, rng, size, refine) for _ in range(batch)]
+        pairs = [sample_interaction(store, rng, size, refine, own) for _ in range(batch)]
         return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
     return sample
