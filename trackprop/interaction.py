@@ -15,7 +15,7 @@ from trackprop.boxes import center_size, mask_box, square_region
 from trackprop.guidance import guidance_map, split_polarity
 from trackprop.merge import object_scores, to_label_map
 from trackprop.models.encoding import encode_input, mask_channel
-from trackprop.models.runtime import OnnxNetwork
+from trackprop.models.runtime import OnnxNetwork, shipped
 from trackprop.roi import crop_roi, paste_roi
 
 FIRST_ROUND_GROWTH = 2.0  # ROI side per positive-stroke box side (strokes run inside the object)
@@ -104,3 +104,11 @@ class Interactor:
         out = np.where(np.isin(labels, touched), 0, labels).astype(np.uint8)
         out[merged > 0] = merged[merged > 0]
         return out
+
+
+def shipped_interactor(threads: int, device: str = "cpu") -> Interactor:
+    """The Interactor over the two interaction networks that ship in the package."""
+    return Interactor(
+        OnnxNetwork(shipped("interaction_first"), threads, device),
+        OnnxNetwork(shipped("interaction_refine"), threads, device),
+    )

@@ -27,7 +27,7 @@ from trackprop.data.video import FrameSource, open_frames, prefetched
 from trackprop.errors import MAX_OBJECT_ID, TrackpropError
 from trackprop.export import export
 from trackprop.guidance import frame_items, rasterize
-from trackprop.interaction import Interactor
+from trackprop.interaction import Interactor, shipped_interactor
 from trackprop.masks import MaskStore
 from trackprop.models.runtime import OnnxNetwork, providers, shipped
 from trackprop.prompts import box_strokes, click_strokes
@@ -135,10 +135,7 @@ class Session:
     def interactor(self) -> Interactor:
         """The scribble networks, loaded on first use (propagation-only users never pay for them)."""
         if self._interactor is None:
-            self._interactor = Interactor(
-                OnnxNetwork(shipped("interaction_first"), self.threads, self.device),
-                OnnxNetwork(shipped("interaction_refine"), self.threads, self.device),
-            )
+            self._interactor = shipped_interactor(self.threads, self.device)
         return self._interactor
 
     def interact(

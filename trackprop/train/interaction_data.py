@@ -28,8 +28,7 @@ from trackprop.boxes import mask_box
 from trackprop.click_robot import next_click
 from trackprop.data.strokes import stroke_inside
 from trackprop.guidance import draw_stroke
-from trackprop.interaction import Interactor, interaction_input, interaction_roi
-from trackprop.models.runtime import OnnxNetwork, shipped
+from trackprop.interaction import interaction_input, interaction_roi, shipped_interactor
 from trackprop.prompts import box_strokes, click_strokes
 from trackprop.roi import crop_roi
 from trackprop.train.augment import (
@@ -103,10 +102,7 @@ class OwnErrors:
     """Earlier rounds' masks as the shipped interaction networks make them from the robot's clicks."""
 
     def __init__(self) -> None:
-        self.interactor = Interactor(
-            OnnxNetwork(shipped("interaction_first"), 1),
-            OnnxNetwork(shipped("interaction_refine"), 1),
-        )
+        self.interactor = shipped_interactor(threads=1)
 
     def mask(self, frame: np.ndarray, target: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         labels = np.zeros(target.shape, np.uint8)
