@@ -60,6 +60,33 @@ def test_a_negative_click_removes_what_it_marks(clip):
     assert after[15, 15] == 0 and iou(after == 1, truth[0] == 1) > 0.7
 
 
+class ChangesNearAndFar:
+    """A stand-in refinement that fixes the clicked spot and also moves a far-away boundary."""
+
+    def segment(self, frame, strokes, touched, labels):
+        out = labels.copy()
+        out[40:50, 40:50] = 1  # around the click at (45, 45)
+        out[0:5, 0:5] = 1  # nowhere near it
+        return out
+
+
+def test_a_refining_click_keeps_only_the_change_it_touches(clip):
+    _, frames, _ = clip
+    start = np.zeros(frames.shape[1:3], np.uint8)
+    start[48:70, 48:70] = 1
+    session = Session(frames, interactor=ChangesNearAndFar())
+    session.interact(0, masks=start)
+    clicked = session.interact(0, clicks={1: [(45, 45, 1)]})
+    assert clicked[40:50, 40:50].all() and not clicked[0:5, 0:5].any()
+    assert np.array_equal(clicked[5:], np.maximum(start, clicked)[5:])  # nothing else lost
+    # a scribble (or a box) is the user's whole statement about the frame: no restriction
+    drawn = Session(frames, interactor=ChangesNearAndFar())
+    drawn.interact(0, masks=start)
+    height, width = start.shape
+    scribble = {"scribbles": [[{"object_id": 1, "path": [[45 / width, 45 / height]] * 2}]]}
+    assert drawn.interact(0, scribble)[0:5, 0:5].all()
+
+
 @pytest.mark.parametrize(
     ("prompt", "words"),
     [

@@ -30,6 +30,7 @@ from trackprop.guidance import frame_items, rasterize
 from trackprop.interaction import Interactor, shipped_interactor
 from trackprop.masks import MaskStore
 from trackprop.models.runtime import OnnxNetwork, providers, shipped
+from trackprop.progressive_merge import keep_changes_at
 from trackprop.prompts import box_strokes, click_strokes
 from trackprop.propagators import Propagator, propagator_class
 from trackprop.propagators.base import References
@@ -176,7 +177,8 @@ class Session:
             if given is not None:
                 for object_id, stroke in kind(given, size, frame).items():
                     strokes[object_id] = strokes.get(object_id, False) | stroke
-        return self._segment(frame, strokes)
+        only_clicks = scribbles is None and boxes is None and masks is None
+        return self._segment(frame, strokes, progressive=only_clicks)
 
     def _paste_masks(self, frame: int, masks: np.ndarray) -> None:
         """The map's objects replace theirs on `frame` (other objects keep the rest)."""
@@ -189,15 +191,22 @@ class Session:
         self._annotate(frame)
         self.object_ids = sorted(set(self.object_ids) | set(ids))
 
-    def _segment(self, frame: int, strokes: dict[int, np.ndarray]) -> np.ndarray:
-        labels = self.store[frame]
+    def _segment(
+        self, frame: int, strokes: dict[int, np.ndarray], progressive: bool = False
+    ) -> np.ndarray:
+        """Segment the objects the strokes touch. `progressive`: when every one of them already
+        has a mask here, keep only the changes connected to a stroke (progressive_merge.py)."""
+        before = self.store[frame]
         touched = sorted(k for k in strokes if k > 0)
         for object_id, stroke in strokes.items():
-            hit = np.unique(labels[stroke])
+            hit = np.unique(before[stroke])
             touched += [int(k) for k in hit if k > 0 and k != object_id and k not in touched]
         if not touched:
-            return labels  # only background strokes, over background: nothing to change
-        labels = self.interactor.segment(self.frames.read(frame), strokes, sorted(touched), labels)
+            return before  # only background strokes, over background: nothing to change
+        touched.sort()
+        labels = self.interactor.segment(self.frames.read(frame), strokes, touched, before)
+        if progressive and np.isin(touched, before).all():
+            labels = keep_changes_at(before, labels, np.any(list(strokes.values()), axis=0))
         self.store[frame] = labels
         self._annotate(frame)
         self.object_ids = sorted(set(self.object_ids) | set(touched))
