@@ -8,9 +8,11 @@ import torch
 from trackprop.config import RoiConfig
 from trackprop.data.builtin import builtin_pool
 from trackprop.data.synth import SynthConfig, synthesize
+from trackprop.errors import TrackpropError
 from trackprop.models.features import feature_extractor
 from trackprop.models.networks import load_checkpoint
 from trackprop.train.loop import TrainConfig
+from trackprop.train.own_propagation import OwnPropagation
 from trackprop.train.propagation import memory_sampler, train_propagation
 from trackprop.train.propagation_data import (
     HIDDEN_REACH,
@@ -95,3 +97,30 @@ def test_a_memory_network_trains_from_a_four_channel_one(root, tmp_path):
     assert checkpoint["in_channels"] == 5
     assert network(torch.zeros(1, 5, 96, 96)).shape == (1, 2, 96, 96)
     assert memory.with_suffix(".onnx").is_file()
+
+
+def test_own_error_samples_carry_the_propagators_own_mask(root, tmp_path):
+    """The shipped propagator's mask a few frames on: near the truth, never a copy of it; the
+    plain network trains on such samples, and a memory network refuses them."""
+    store = VideoStore(str(root), "train")
+    own = OwnPropagation(ROI)
+    rng = np.random.default_rng(0)
+    overlaps = []
+    for item in store.index[::2]:
+        pair = own.pair(store, item, rng)
+        if pair is None:
+            continue
+        image, previous, target = pair
+        assert image.shape == (96, 96, 3) and previous.shape == target.shape == (96, 96)
+        both, either = (previous & target).sum(), (previous | target).sum()
+        overlaps.append(both / max(either, 1))
+    assert len(overlaps) >= len(store.index[::2]) // 2
+    assert 0.3 < np.mean(overlaps) < 0.99
+    config = TrainConfig(steps=1, batch=2, size=96, eval_every=1, val_batches=1, threads=1)
+    out = tmp_path / "own.pt"
+    result = train_propagation(
+        str(root), str(out), str(root), config, "train", "train", False, True
+    )
+    assert result["steps"] == 1 and out.is_file()
+    with pytest.raises(TrackpropError, match="--own-errors trains the plain"):
+        train_propagation(str(root), str(out), str(root), config, "train", "train", True, True)

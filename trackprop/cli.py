@@ -66,7 +66,14 @@ def cmd_train_propagation(args: argparse.Namespace) -> None:
     from trackprop.train.propagation import train_propagation
 
     result = train_propagation(
-        args.data, args.out, args.val, train_config(args), args.split, args.val_split, args.memory
+        args.data,
+        args.out,
+        args.val,
+        train_config(args),
+        args.split,
+        args.val_split,
+        args.memory,
+        args.own_errors,
     )
     report_training(args.out, result)
 
@@ -432,6 +439,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--memory",
         action="store_true",
         help="5 channels: + the matching map against an annotated frame (learned-memory)",
+    )
+    propagation.add_argument(
+        "--own-errors",
+        action="store_true",
+        help="half the previous masks and ROIs are the shipped propagator's own, 1-5 frames on",
     )
     propagation.set_defaults(func=cmd_train_propagation)
     interaction = train_commands.add_parser("interaction", help="a scribble-to-mask network")

@@ -11,15 +11,18 @@ import numpy as np
 import torch
 
 from trackprop.config import RoiConfig
+from trackprop.errors import TrackpropError
 from trackprop.models.encoding import encode_input, mask_channel
 from trackprop.models.features import feature_extractor
 from trackprop.models.matching import matching_channel, object_memory, unit_features
 from trackprop.train.loop import TrainConfig, torch_device, train_network
+from trackprop.train.own_propagation import OwnPropagation
 from trackprop.train.propagation_data import (
+    Pair,
     PairConfig,
     VideoStore,
-    sample_batch,
     sample_memory_batch,
+    sample_pair,
 )
 
 ENLARGE = RoiConfig().enlarge
@@ -29,11 +32,20 @@ ENLARGE = RoiConfig().enlarge
 # ships as the memory network without its map (README, "Training"), which was trained on them.
 PAIRS = PairConfig(max_frame_gap=5, neighbour_probability=0.3, hidden_probability=0.15)
 NO_MEMORY = 0.1  # share of samples whose map is blank, as for an object no annotation shows
+OWN_SHARE = 0.5  # with own errors: share of samples from the shipped propagator's own run
 
 
-def propagation_sampler(store: VideoStore, roi: RoiConfig):
+def propagation_sampler(store: VideoStore, roi: RoiConfig, own: OwnPropagation | None = None):
+    def pair(rng: np.random.Generator) -> Pair:
+        if own is not None and rng.random() < OWN_SHARE:
+            sample = own.pair(store, store.index[rng.integers(len(store.index))], rng)
+            if sample is not None:
+                return sample
+        return sample_pair(store, rng, roi, PAIRS)
+
     def sample(rng: np.random.Generator, batch: int):
-        images, previous, targets = sample_batch(store, rng, roi, batch, PAIRS)
+        pairs = [pair(rng) for _ in range(batch)]
+        images, previous, targets = (np.stack(parts) for parts in zip(*pairs, strict=True))
         return encode_input(images, mask_channel(previous)), targets
 
     return sample
@@ -74,7 +86,10 @@ def train_propagation(
     split: str = "train",
     val_split: str = "val",
     memory: bool = False,
+    own_errors: bool = False,
 ) -> dict:
+    if memory and own_errors:
+        raise TrackpropError("--own-errors trains the plain propagation network, not --memory.")
     roi = RoiConfig(enlarge=ENLARGE, size=config.size)
     store, val_store = VideoStore(data, split), VideoStore(val, val_split)
     print(
@@ -84,7 +99,8 @@ def train_propagation(
         extractor = feature_extractor().to(torch_device(config.device))
         samplers = memory_sampler(store, roi, extractor), memory_sampler(val_store, roi, extractor)
     else:
-        samplers = propagation_sampler(store, roi), propagation_sampler(val_store, roi)
+        own = OwnPropagation(roi) if own_errors else None
+        samplers = propagation_sampler(store, roi, own), propagation_sampler(val_store, roi, own)
     return train_network(
         *samplers, 5 if memory else 4, config, out, "train propagation", enlarge=ENLARGE
     )

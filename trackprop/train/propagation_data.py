@@ -171,25 +171,24 @@ def cut_around(
     scale = np.exp(rng.uniform(-config.box_jitter, config.box_jitter))
     center = (box[:2] + box[2:]) / 2 + shift
     jittered = np.concatenate([center - size * scale / 2, center + size * scale / 2])
-    region = expand_box(jittered, roi)
+    return cut_at(image, previous, target, expand_box(jittered, roi), rng, roi)
+
+
+def cut_at(
+    image: np.ndarray,
+    previous: np.ndarray,
+    target: np.ndarray,
+    region: np.ndarray,
+    rng: np.random.Generator,
+    roi: RoiConfig,
+) -> Pair:
+    """Image, previous mask and target cropped to the square `region`, jointly augmented."""
     augment = JointAugment.draw(rng, (roi.size, roi.size), rotation=8, scale=0.1)
     return (
         augment.image(crop_roi(image, region, roi.size)),
         augment.mask(crop_roi(previous, region, roi.size, nearest=True)),
         augment.mask(crop_roi(target, region, roi.size, nearest=True)),
     )
-
-
-def sample_batch(
-    store: VideoStore,
-    rng: np.random.Generator,
-    roi: RoiConfig,
-    batch: int,
-    config: PairConfig = PairConfig(),
-):
-    """Stacked (images (B,S,S,3), previous (B,S,S), targets (B,S,S))."""
-    samples = [sample_pair(store, rng, roi, config) for _ in range(batch)]
-    return tuple(np.stack(parts) for parts in zip(*samples, strict=True))
 
 
 # Beside the annotated frame, a memory remembers up to RECENT_FRAMES propagated frames of the
