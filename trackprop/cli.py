@@ -195,6 +195,7 @@ def cmd_eval_interactive(args: argparse.Namespace) -> None:
         args.threads,
         args.propagator,
         args.device,
+        args.network,
     )
     print(
         f"AUC {summary['auc']:.3f}  J&F@60s {summary['metric_at_threshold']['J_AND_F']:.3f}  (report: {args.report})"
@@ -400,6 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
         "interactive", help="AUC and J&F@60s with the DAVIS robot"
     )
     interactive.add_argument("--tracker", default=DEFAULT_TRACKER, help=TRACKER_HELP)
+    interactive.add_argument(
+        "--network", help="a propagation checkpoint (.pt) to evaluate instead of the shipped one"
+    )
     interactive.set_defaults(func=cmd_eval_interactive)
     ablation = eval_commands.add_parser(
         "ablation", help="the interactive evaluation once per tracker"

@@ -17,7 +17,7 @@ from trackprop.config import DEFAULT_PROPAGATOR
 from trackprop.data.davis import DavisRoot
 from trackprop.errors import TrackpropError
 from trackprop.eval.davis_compat import Davis, DavisInteractiveSession, annotated_frames
-from trackprop.models.runtime import limit_threads, providers
+from trackprop.models.runtime import OnnxNetwork, limit_threads, onnx_for, providers
 from trackprop.session import Session
 
 TIME_THRESHOLD = 60  # seconds: the J&F@60s point of the curve
@@ -78,11 +78,14 @@ def run_interactive(
     threads: int = 2,
     propagator: str = DEFAULT_PROPAGATOR,
     device: str = "cpu",
+    network: str | Path | None = None,
 ) -> dict:
     """Run the protocol; writes the raw report, the summary JSON, a per-sequence table and the curve plot.
 
     `threads`: CPU threads of every library we run (the protocol's clock counts our time).
+    `network`: a propagation checkpoint (.pt) to run instead of the shipped one.
     """
+    candidate = onnx_for(Path(network)) if network else None  # built (and checked) once
     limit_threads(threads)
     providers(device)  # before the evaluation starts, not at its first sequence
     davis = DavisRoot(root)
@@ -107,6 +110,7 @@ def run_interactive(
                     threads=threads,
                     propagator=propagator,
                     device=device,
+                    network=OnnxNetwork(candidate, threads, device) if candidate else None,
                 )
                 scribbles = None
             scribbles = accumulate(scribbles, last)
