@@ -22,3 +22,14 @@ def keep_changes_at(before: np.ndarray, after: np.ndarray, seeds: np.ndarray) ->
     keep[regions[seeds & changed]] = True
     keep[0] = False  # region 0 is every unchanged pixel
     return np.where(keep[regions], after, before).astype(before.dtype)
+
+
+def after_click(
+    before: np.ndarray, after: np.ndarray, strokes: dict[int, np.ndarray], touched: list[int]
+) -> np.ndarray:
+    """The labels a click leaves: when every object it touched already had a mask on the frame
+    (a refinement), only the changes connected to its strokes; else (a first click, which has
+    nothing earlier to keep) the network's labels as they are."""
+    if not np.isin(touched, before).all():
+        return after
+    return keep_changes_at(before, after, np.any(list(strokes.values()), axis=0))

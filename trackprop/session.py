@@ -30,7 +30,7 @@ from trackprop.guidance import frame_items, rasterize
 from trackprop.interaction import Interactor, shipped_interactor
 from trackprop.masks import MaskStore
 from trackprop.models.runtime import OnnxNetwork, providers, shipped
-from trackprop.progressive_merge import keep_changes_at
+from trackprop.progressive_merge import after_click
 from trackprop.prompts import box_strokes, click_strokes
 from trackprop.propagators import Propagator, propagator_class
 from trackprop.propagators.base import References
@@ -205,8 +205,8 @@ class Session:
             return before  # only background strokes, over background: nothing to change
         touched.sort()
         labels = self.interactor.segment(self.frames.read(frame), strokes, touched, before)
-        if progressive and np.isin(touched, before).all():
-            labels = keep_changes_at(before, labels, np.any(list(strokes.values()), axis=0))
+        if progressive:
+            labels = after_click(before, labels, strokes, touched)
         self.store[frame] = labels
         self._annotate(frame)
         self.object_ids = sorted(set(self.object_ids) | set(touched))

@@ -29,7 +29,7 @@ from trackprop.click_robot import next_click
 from trackprop.data.strokes import stroke_inside
 from trackprop.guidance import draw_stroke
 from trackprop.interaction import interaction_input, interaction_roi, shipped_interactor
-from trackprop.progressive_merge import keep_changes_at
+from trackprop.progressive_merge import after_click
 from trackprop.prompts import box_strokes, click_strokes
 from trackprop.roi import crop_roi
 from trackprop.train.augment import (
@@ -113,10 +113,7 @@ class OwnErrors:
                 break
             strokes = click_strokes({1: [click]}, target.shape, 0)
             segmented = self.interactor.segment(frame, strokes, [1], labels)
-            # as Session does with a refining click
-            if labels.any():
-                segmented = keep_changes_at(labels, segmented, np.any(list(strokes.values()), 0))
-            labels = segmented
+            labels = after_click(labels, segmented, strokes, [1])  # as Session does
         return labels == 1
 
 
