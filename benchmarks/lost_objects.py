@@ -34,10 +34,10 @@ class RecordingPropagator(LearnedMemoryPropagator):
         self.records: list[tuple[int, int, bool, float, np.ndarray]] = []
         self._lost: dict[int, bool] = {}
 
-    def step(self, frame, tracks):
+    def step(self, frame, tracks, upcoming=None):
         self.frame += 1  # forward from frame 0: the n-th step propagates into frame n
         self._lost = {track.object_id: track.lost_frames > 0 for track in tracks}
-        return super().step(frame, tracks)
+        return super().step(frame, tracks, upcoming)
 
     def _accept(self, track, mask):
         share = 1.0 if track.memory is None else self.matching_share(track, mask)

@@ -35,9 +35,11 @@ class OracleRoi(RoiTrackerPropagator):
         super().__init__(network, RoiConfig(), TrackerConfig(name=tracker))
         self.oracle, self.truth, self.frame = oracle, truth, 0
 
-    def step(self, frame: np.ndarray, tracks: list[ObjectTrack]) -> np.ndarray:
+    def step(
+        self, frame: np.ndarray, tracks: list[ObjectTrack], upcoming: np.ndarray | None = None
+    ) -> np.ndarray:
         self.frame += 1  # the benchmark propagates forward from frame 0
-        return super().step(frame, tracks)
+        return super().step(frame, tracks, upcoming)
 
     def _region(self, track: ObjectTrack, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         roi, previous = super()._region(track, frame)

@@ -38,6 +38,40 @@ def test_end_to_end_propagation_reaches_the_measured_quality(clip):
     assert scores["J&F"] > MIN_J_AND_F
 
 
+def test_trackers_started_early_on_the_next_frame_change_no_mask_until_an_object_vanishes(
+    clip, monkeypatch
+):
+    """Until an object vanishes, starting the trackers on the next frame early changes nothing;
+    then its resting tracker has seen one frame more (trackers/ahead.py)."""
+    from trackprop.trackers.ahead import AheadTracker
+
+    frames, truth = clip
+    views = list(frames)  # one object per frame, as the session's frame loop passes them
+    propagator = Session(frames, tracker="csrt", threads=2).propagator
+    taken = []
+    update = AheadTracker.update
+
+    def spy(self, frame):
+        taken.append(self._early is not None and self._early[0] is frame)
+        return update(self, frame)
+
+    monkeypatch.setattr(AheadTracker, "update", spy)
+    runs, lost = [], []
+    for early in (False, True):
+        taken.clear()
+        tracks = propagator.start(views[0], truth[0], [1], [])  # one object leaves a core free
+        labels = []
+        for t in range(1, len(views)):
+            upcoming = views[t + 1] if early and t + 1 < len(views) else None
+            labels.append(propagator.step(views[t], tracks, upcoming))
+            lost.append(any(track.lost_frames for track in tracks))
+        runs.append(np.stack(labels))
+    vanished = lost.index(True)  # in the run without early starts: 8 frames in on this clip
+    assert vanished >= 5
+    assert sum(taken) > len(views) // 2  # most of the early run's updates were early ones
+    np.testing.assert_array_equal(runs[0][: vanished + 1], runs[1][: vanished + 1])
+
+
 def test_objects_never_share_a_pixel_and_ids_are_kept(clip):
     frames, truth = clip
     session = Session(frames[:6], tracker="none")

@@ -88,3 +88,33 @@ def test_only_the_papers_propagator_asks_for_the_light_csrt():
     assert make_tracker("kcf", light=True).kind == "kcf"  # no light form: the usual one
     assert PROPAGATORS["roi-tracker"].light_tracker
     assert not PROPAGATORS["learned-memory"].light_tracker
+
+
+def test_a_tracker_started_early_answers_as_it_would_have_and_a_restart_drops_it(rng):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from trackprop.trackers.ahead import AheadTracker
+
+    clip, boxes = moving_patch_clip(rng)
+    plain = make_tracker("csrt")
+    plain.init(clip[0], boxes[0])
+    expected = [plain.update(frame)[0].copy() for frame in clip[1:]]
+    with ThreadPoolExecutor(2) as pool:
+        early = AheadTracker(make_tracker("csrt"), pool)
+        early.init(clip[0], boxes[0])
+        answers = []
+        for t in range(1, len(clip)):
+            if t + 1 < len(clip):
+                answers.append(early.update(clip[t])[0].copy())
+                early.update_early(clip[t + 1])
+                assert np.array_equal(early.box, answers[-1])  # not the early box
+            else:
+                answers.append(early.update(clip[t])[0].copy())
+        np.testing.assert_array_equal(np.stack(answers), np.stack(expected))
+
+        # Re-initialised while its early update runs: the next update starts from the new box.
+        early.update_early(clip[5])
+        early.init(clip[3], boxes[3])
+        fresh = make_tracker("csrt")
+        fresh.init(clip[3], boxes[3])
+        np.testing.assert_array_equal(early.update(clip[5])[0], fresh.update(clip[5])[0])

@@ -128,3 +128,32 @@ def test_prefetched_keeps_order_raises_in_place_and_stops_early():
     assert [next(stream) for _ in range(3)] == [0, 1, 2]
     stream.close()  # the consumer stops: the producer stops soon after, not at 1000
     assert len(produced) < 10
+
+
+def test_with_next_pairs_each_item_with_the_following_one_and_closes_early():
+    from trackprop.data.video import prefetched, with_next
+    from trackprop.errors import TrackpropError
+
+    assert list(with_next(iter([1, 2, 3]))) == [(1, 2), (2, 3), (3, None)]
+    assert list(with_next(iter([]))) == []
+
+    def broken():
+        yield from range(3)
+        raise TrackpropError("frame 3 is broken")
+
+    seen = []
+    with pytest.raises(TrackpropError, match="frame 3 is broken"):
+        for pair in with_next(broken()):
+            seen.append(pair)
+    assert seen == [(0, 1), (1, 2), (2, None)]  # the item before the broken one still comes
+    produced = []
+
+    def counting():
+        for i in range(1000):
+            produced.append(i)
+            yield i
+
+    pairs = with_next(prefetched(counting(), depth=2))
+    assert next(pairs) == (0, 1)
+    pairs.close()  # the consumer stops: so does the producer behind the look-ahead
+    assert len(produced) < 10

@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from trackprop.config import DEFAULT_PROPAGATOR, DEFAULT_TRACKER, RoiConfig, TrackerConfig
-from trackprop.data.video import FrameSource, open_frames, prefetched
+from trackprop.data.video import FrameSource, open_frames, prefetched, with_next
 from trackprop.errors import MAX_OBJECT_ID, TrackpropError
 from trackprop.export import export
 from trackprop.guidance import frame_items, rasterize
@@ -281,10 +281,12 @@ class Session:
         else:
             first, state = saved
             tracks = self.propagator.resume(self.frames.read(first), state, references)
-        for t, frame in prefetched(self.frames.iter_range(first + step, stop)):
+        frames = with_next(prefetched(self.frames.iter_range(first + step, stop)))
+        for (t, frame), following in frames:
             if t in self.annotated or self._held_by_nearer(t, start):
                 break
-            labels = self.propagator.step(frame, tracks)
+            upcoming = None if following is None else following[1]
+            labels = self.propagator.step(frame, tracks, upcoming)
             self.store[t] = labels
             self.source[t] = start
             yield t, labels

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -215,6 +216,31 @@ class VideoFileFrames(FrameSource):
 
     def close(self) -> None:
         self.container.close()
+
+
+def with_next(items: Iterator) -> Iterator[tuple[Any, Any]]:
+    """(item, the item after it or None at the end): a loop that can look one step ahead.
+
+    An error while reading the next item comes after the current item, paired with None, so the
+    work on every item before a broken one is done as without the look-ahead.
+    """
+    items = iter(items)
+    try:
+        current = next(items, _END)
+        while current is not _END:
+            try:
+                following = next(items, _END)
+            except Exception:
+                yield current, None
+                raise
+            yield current, None if following is _END else following
+            current = following
+    finally:  # a consumer that stops early stops a generator such as `prefetched` now
+        if hasattr(items, "close"):
+            items.close()
+
+
+_END = object()
 
 
 def prefetched(items: Iterator, depth: int = 4) -> Iterator:

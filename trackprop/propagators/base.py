@@ -2,7 +2,8 @@
 
 A pass (one direction from a start frame) calls `start` once on the start frame's label map, with
 the user-annotated frames as `references` (frame, label map) for a propagator that keeps a
-memory of them, and then `step` per frame; the per-object state `start` returns (trackers, last
+memory of them, and then `step` per frame (with the pass's next frame, when the caller has it,
+so work on it can start early); the per-object state `start` returns (trackers, last
 masks) lives for that pass and is passed back to every `step`. `snapshot` turns that state into
 arrays and `resume` rebuilds it (restarting the trackers), which is how a long run keeps
 keyframes that a killed run continues from. Frames are (H,W,3) uint8 RGB, label maps (H,W)
@@ -31,7 +32,9 @@ class Propagator(Protocol):
         references: References,
     ) -> Any: ...
 
-    def step(self, frame: np.ndarray, tracks: Any) -> np.ndarray: ...
+    def step(
+        self, frame: np.ndarray, tracks: Any, upcoming: np.ndarray | None = None
+    ) -> np.ndarray: ...
 
     def snapshot(self, tracks: Any) -> dict[str, np.ndarray]: ...
 
