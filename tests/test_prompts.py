@@ -49,6 +49,20 @@ def test_each_prompt_kind_finds_the_object(clip):
     assert masked.annotated == {0} and masked.object_ids == [1]
 
 
+def test_a_box_prompt_keeps_its_object_inside_the_box(clip):
+    from trackprop.prompts import box_strokes
+
+    _, frames, truth = clip
+    x0, y0, x1, y1 = mask_box(truth[0] == 1)
+    cut = [x0, y0, x1, round((y0 + y1) / 2)]  # a box over the horse's upper half only
+    session = Session(frames)
+    strokes = box_strokes({1: cut}, truth[0].shape, 0)
+    alone = session.interactor.segment(frames[0], strokes, [1], np.zeros_like(truth[0]))
+    assert (alone == 1)[cut[3] :].sum() > 500  # the networks alone find the legs below it
+    labels = session.interact(0, boxes={1: cut}) == 1
+    assert labels[: cut[3]].sum() > 3000 and not labels[cut[3] :].any()
+
+
 def test_a_negative_click_removes_what_it_marks(clip):
     _, frames, truth = clip
     session = Session(frames)

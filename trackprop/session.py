@@ -31,7 +31,7 @@ from trackprop.interaction import Interactor, shipped_interactor
 from trackprop.masks import MaskStore
 from trackprop.models.runtime import OnnxNetwork, providers, shipped
 from trackprop.progressive_merge import after_click
-from trackprop.prompts import box_strokes, click_strokes
+from trackprop.prompts import box_areas, box_strokes, click_strokes
 from trackprop.propagators import Propagator, propagator_class
 from trackprop.propagators.base import References
 from trackprop.trackers import make_tracker
@@ -178,7 +178,8 @@ class Session:
                 for object_id, stroke in kind(given, size, frame).items():
                     strokes[object_id] = strokes.get(object_id, False) | stroke
         only_clicks = scribbles is None and boxes is None and masks is None
-        return self._segment(frame, strokes, progressive=only_clicks)
+        bounds = {} if boxes is None else box_areas(boxes, size, frame)
+        return self._segment(frame, strokes, progressive=only_clicks, bounds=bounds)
 
     def _paste_masks(self, frame: int, masks: np.ndarray) -> None:
         """The map's objects replace theirs on `frame` (other objects keep the rest)."""
@@ -192,10 +193,15 @@ class Session:
         self.object_ids = sorted(set(self.object_ids) | set(ids))
 
     def _segment(
-        self, frame: int, strokes: dict[int, np.ndarray], progressive: bool = False
+        self,
+        frame: int,
+        strokes: dict[int, np.ndarray],
+        progressive: bool = False,
+        bounds: dict[int, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Segment the objects the strokes touch. `progressive`: when every one of them already
-        has a mask here, keep only the changes connected to a stroke (progressive_merge.py)."""
+        has a mask here, keep only the changes connected to a stroke (progressive_merge.py).
+        `bounds` {object_id: (H,W) bool}: where an object may be (its box); the rest is dropped."""
         before = self.store[frame]
         touched = sorted(k for k in strokes if k > 0)
         for object_id, stroke in strokes.items():
@@ -207,6 +213,8 @@ class Session:
         labels = self.interactor.segment(self.frames.read(frame), strokes, touched, before)
         if progressive:
             labels = after_click(before, labels, strokes, touched)
+        for object_id, area in (bounds or {}).items():
+            labels[(labels == object_id) & ~area] = 0
         self.store[frame] = labels
         self._annotate(frame)
         self.object_ids = sorted(set(self.object_ids) | set(touched))
