@@ -21,6 +21,10 @@ def test_bad_input_is_one_line_on_stderr(tmp_path, capsys, monkeypatch):
     assert main(["data", "preview", str(tmp_path), "--out", str(tmp_path / "s.png")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "is this a DAVIS root?" in err
+    out = str(tmp_path / "out")
+    assert main(["data", "synth", "--out", out, "--cartoon-objects", "1.5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--cartoon-objects 1.5" in err
 
 
 def test_public_api_names_the_session():

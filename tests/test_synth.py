@@ -122,3 +122,26 @@ def test_pool_without_images_is_not_needed_for_distractors(tmp_path):
     )
     [info] = synthesize(tmp_path, pool, videos=1, seed=0, config=SMALL, workers=1)
     assert info["objects"] == 2
+
+
+def test_annotated_objects_are_cartoon_stamps_in_the_asked_share():
+    from dataclasses import replace
+
+    from trackprop.data.synth import plan_video
+
+    squares = [square((255, 0, 0), 24), square((0, 0, 255), 24), square((0, 255, 0), 24)]
+    pool = ImagePool(builtin_pool().photos, squares, builtin_pool().backgrounds)
+
+    def objects(share: float) -> list[np.ndarray]:
+        plan = plan_video(pool, replace(SMALL, cartoon_objects=share), np.random.default_rng(0))
+        return [layer.rgba for layer in plan.layers if layer.label > 0]
+
+    def is_square(rgba: np.ndarray) -> bool:
+        return any(np.array_equal(rgba, s) for s in squares)
+
+    assert all(is_square(rgba) for rgba in objects(1.0))
+    assert not any(is_square(rgba) for rgba in objects(0.0))
+    plan = plan_video(pool, replace(SMALL, cartoon_objects=1.0), np.random.default_rng(0))
+    distractors = [layer.rgba for layer in plan.layers if layer.label == 0]
+    for rgba in distractors:  # a stamp that is an object never comes back unannotated
+        assert not any(np.array_equal(rgba, o) for o in objects(1.0))

@@ -21,8 +21,15 @@ def cmd_data_fetch(args: argparse.Namespace) -> None:
 def cmd_data_synth(args: argparse.Namespace) -> None:
     from trackprop.data.synth import SynthConfig, pool_from_manifest, synthesize
 
+    if not 0 <= args.cartoon_objects <= 1:
+        raise TrackpropError(f"--cartoon-objects {args.cartoon_objects}: give a share in 0-1.")
     pool = pool_from_manifest(args.split, Path(args.cache) if args.cache else None)
-    config = SynthConfig(frames=args.frames, height=args.height, width=args.width)
+    config = SynthConfig(
+        frames=args.frames,
+        height=args.height,
+        width=args.width,
+        cartoon_objects=args.cartoon_objects,
+    )
     start = time.perf_counter()
     results = synthesize(args.out, pool, args.videos, args.seed, args.split, config, args.workers)
     seconds = time.perf_counter() - start
@@ -320,6 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--width", type=int, default=854)
     synth.add_argument("--workers", type=int, default=2, help="processes")
     synth.add_argument("--cache", help="cache folder of 'data fetch'")
+    synth.add_argument(
+        "--cartoon-objects",
+        type=float,
+        default=0.0,
+        help="share of the annotated objects drawn from the cartoon stamps (0-1)",
+    )
     synth.set_defaults(func=cmd_data_synth)
 
     preview = data_commands.add_parser("preview", help="contact sheet of frames with masks")

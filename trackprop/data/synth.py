@@ -1,7 +1,7 @@
 """Composited training and benchmark videos, written as a DAVIS-format set.
 
 Each video: a background photo seen through a panning, zooming camera; 1-4 annotated photo
-cut-outs and 0-2 unannotated cartoon distractors moving with velocity plus smooth noise, changing
+cut-outs (a share of them cartoon stamps, when asked) and 0-2 unannotated cartoon distractors moving with velocity plus smooth noise, changing
 scale (up to x2), rotating, some deforming elastically, overlapping in a depth order that changes,
 some leaving the frame and coming back; sometimes a fast foreground occluder hides an object
 completely for a few frames; then motion blur, lighting drift, sensor noise and JPEG.
@@ -48,6 +48,10 @@ class SynthConfig:
     occlusion_probability: float = 0.5  # a video has a full-occlusion pass
     leave_probability: float = 0.3  # an object's bounds reach past the screen
     stamp_max_side: int = 360  # cut-outs are stored no larger, which bounds the warp cost
+    # Share of the annotated objects drawn from the cartoon stamps (flat colours, drawn outlines)
+    # instead of the photo cut-outs: what a user marks is not always a photo (logos, icons,
+    # animation). 0 keeps the sets made before it existed exactly as they were.
+    cartoon_objects: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -136,10 +140,16 @@ def plan_video(pool: ImagePool, config: SynthConfig, rng: np.random.Generator) -
     size, frames = (config.height, config.width), config.frames
     num_objects = int(rng.integers(config.min_objects, config.max_objects + 1))
     num_distractors = int(rng.integers(0, config.max_distractors + 1)) if pool.cartoons else 0
-    chosen = rng.choice(len(pool.photos), num_objects, replace=False)
+    chosen = [pool.photos[i] for i in rng.choice(len(pool.photos), num_objects, replace=False)]
+    if config.cartoon_objects > 0 and pool.cartoons:
+        cartoon = rng.random(num_objects) < config.cartoon_objects
+        drawn = rng.choice(len(pool.cartoons), num_objects, replace=False)
+        chosen = [
+            pool.cartoons[d] if c else p for p, c, d in zip(chosen, cartoon, drawn, strict=True)
+        ]
     layers = []
-    for label, index in enumerate(chosen, start=1):
-        rgba = cutout(pool.photos[index], config.stamp_max_side)
+    for label, image in enumerate(chosen, start=1):
+        rgba = cutout(image, config.stamp_max_side)
         path = object_path(
             rng, frames, size, max(rgba.shape[:2]), rng.random() < config.leave_probability
         )
@@ -147,6 +157,8 @@ def plan_video(pool: ImagePool, config: SynthConfig, rng: np.random.Generator) -
     for index in (
         rng.choice(len(pool.cartoons), num_distractors, replace=False) if num_distractors else []
     ):
+        if any(pool.cartoons[index] is image for image in chosen):
+            continue  # an annotated stamp does not come twice, once unannotated
         rgba = cutout(pool.cartoons[index], config.stamp_max_side)
         path = object_path(
             rng, frames, size, max(rgba.shape[:2]), rng.random() < config.leave_probability
