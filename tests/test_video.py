@@ -102,32 +102,41 @@ def test_truncated_video_reports_the_frame(tmp_path):
             pass
 
 
+def broken_at_three():
+    """Items 0, 1, 2, then the error a source raises on a frame it cannot decode."""
+    from trackprop.errors import TrackpropError
+
+    yield from range(3)
+    raise TrackpropError("frame 3 is broken")
+
+
+class Counting:
+    """Items 0..999, remembering how many were produced."""
+
+    def __init__(self):
+        self.produced = 0
+
+    def __iter__(self):
+        for i in range(1000):
+            self.produced += 1
+            yield i
+
+
 def test_prefetched_keeps_order_raises_in_place_and_stops_early():
     from trackprop.data.video import prefetched
     from trackprop.errors import TrackpropError
 
     assert list(prefetched(iter(range(50)), depth=3)) == list(range(50))
-
-    def broken():
-        yield from range(3)
-        raise TrackpropError("frame 3 is broken")
-
     seen = []
     with pytest.raises(TrackpropError, match="frame 3 is broken"):
-        for item in prefetched(broken()):
+        for item in prefetched(broken_at_three()):
             seen.append(item)
     assert seen == [0, 1, 2]
-    produced = []
-
-    def counting():
-        for i in range(1000):
-            produced.append(i)
-            yield i
-
-    stream = prefetched(counting(), depth=2)
+    counting = Counting()
+    stream = prefetched(iter(counting), depth=2)
     assert [next(stream) for _ in range(3)] == [0, 1, 2]
     stream.close()  # the consumer stops: the producer stops soon after, not at 1000
-    assert len(produced) < 10
+    assert counting.produced < 10
 
 
 def test_with_next_pairs_each_item_with_the_following_one_and_closes_early():
@@ -136,24 +145,13 @@ def test_with_next_pairs_each_item_with_the_following_one_and_closes_early():
 
     assert list(with_next(iter([1, 2, 3]))) == [(1, 2), (2, 3), (3, None)]
     assert list(with_next(iter([]))) == []
-
-    def broken():
-        yield from range(3)
-        raise TrackpropError("frame 3 is broken")
-
     seen = []
     with pytest.raises(TrackpropError, match="frame 3 is broken"):
-        for pair in with_next(broken()):
+        for pair in with_next(broken_at_three()):
             seen.append(pair)
     assert seen == [(0, 1), (1, 2), (2, None)]  # the item before the broken one still comes
-    produced = []
-
-    def counting():
-        for i in range(1000):
-            produced.append(i)
-            yield i
-
-    pairs = with_next(prefetched(counting(), depth=2))
+    counting = Counting()
+    pairs = with_next(prefetched(iter(counting), depth=2))
     assert next(pairs) == (0, 1)
     pairs.close()  # the consumer stops: so does the producer behind the look-ahead
-    assert len(produced) < 10
+    assert counting.produced < 10
