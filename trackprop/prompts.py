@@ -120,17 +120,23 @@ def box_areas(boxes: dict, size: tuple[int, int], frame: int) -> dict[int, np.nd
     0.771 / 0.851 without; README, "Prompts").
     """
     areas = {}
-    for object_id, (x0, y0, x1, y1) in parse_boxes(boxes, size, frame).items():
-        area = np.zeros(size, bool)
-        area[max(round(y0), 0) : round(y1), max(round(x0), 0) : round(x1)] = True
-        areas[object_id] = area
+    for object_id, box in parse_boxes(boxes, size, frame).items():
+        areas[object_id] = np.zeros(size, bool)
+        areas[object_id][_inside(box)] = True
     return areas
+
+
+def _inside(box: tuple[float, ...]) -> tuple[slice, slice]:
+    """The (rows, cols) a parsed box covers, in whole pixels."""
+    x0, y0, x1, y1 = box
+    return slice(max(round(y0), 0), round(y1)), slice(max(round(x0), 0), round(x1))
 
 
 def box_strokes(boxes: dict, size: tuple[int, int], frame: int) -> dict[int, np.ndarray]:
     """{object_id: (x0, y0, x1, y1)} in pixels -> {id: (H,W) bool}; 0 is background."""
     canvases: dict[int, np.ndarray] = {0: np.zeros(size, np.uint8)}
-    for object_id, (x0, y0, x1, y1) in parse_boxes(boxes, size, frame).items():
+    parsed = parse_boxes(boxes, size, frame)
+    for object_id, (x0, y0, x1, y1) in parsed.items():
         cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
         positive = canvases.setdefault(object_id, np.zeros(size, np.uint8))
         cross = [((cx - BOX_CROSS * w, cy), (cx + BOX_CROSS * w, cy))]
@@ -140,6 +146,6 @@ def box_strokes(boxes: dict, size: tuple[int, int], frame: int) -> dict[int, np.
         mx, my = BOX_MARGIN * w + 2, BOX_MARGIN * h + 2
         outside = (round(x0 - mx), round(y0 - my)), (round(x1 + mx), round(y1 + my))
         cv2.rectangle(canvases[0], *outside, 1, 3)
-    inside = np.logical_or.reduce(list(box_areas(boxes, size, frame).values()))
-    canvases[0][inside] = 0  # one box's frame must not cut through another's object
+    for box in parsed.values():  # one box's frame must not cut through another's object
+        canvases[0][_inside(box)] = 0
     return {k: v.astype(bool) for k, v in canvases.items() if v.any()}

@@ -1,8 +1,8 @@
 """Composited training and benchmark videos, written as a DAVIS-format set.
 
 Each video: a background photo seen through a panning, zooming camera; 1-4 annotated photo
-cut-outs (a share of them cartoon stamps, when asked) and 0-2 unannotated cartoon distractors moving with velocity plus smooth noise, changing
-scale (up to x2), rotating, some deforming elastically, overlapping in a depth order that changes,
+cut-outs (a share of them cartoon stamps, when asked) and 0-2 unannotated cartoon distractors
+moving with velocity plus smooth noise, changing scale (up to x2), rotating, some deforming elastically, overlapping in a depth order that changes,
 some leaving the frame and coming back; sometimes a fast foreground occluder hides an object
 completely for a few frames; then motion blur, lighting drift, sensor noise and JPEG.
 A video is a pure function of (seed, split, index).
