@@ -13,6 +13,7 @@ import numpy as np
 
 from trackprop.boxes import center_size, mask_box, square_region
 from trackprop.guidance import guidance_map, split_polarity
+from trackprop.guided_scores import guided_scores
 from trackprop.merge import object_scores, to_label_map
 from trackprop.models.encoding import encode_input, mask_channel
 from trackprop.models.runtime import OnnxNetwork, shipped
@@ -99,7 +100,7 @@ class Interactor:
             crops = object_scores(network.run(np.stack(inputs)))
             for i, roi, crop in zip(members, rois, crops, strict=True):
                 region, (rows, cols) = paste_roi(crop, roi, size, fill=-np.inf)
-                scores[i, rows, cols] = region
+                scores[i, rows, cols] = guided_scores(region, frame[rows, cols])
         merged = to_label_map(scores, touched)
         out = np.where(np.isin(labels, touched), 0, labels).astype(np.uint8)
         out[merged > 0] = merged[merged > 0]

@@ -63,14 +63,17 @@ def _coordinate(value: object, limit: int, frame: int, where: str) -> float:
     return float(value)
 
 
-def click_strokes(clicks: dict, size: tuple[int, int], frame: int) -> dict[int, np.ndarray]:
-    """{object_id: [(x, y, positive), ...]} in pixels -> {id: (H,W) bool}; 0 is background."""
+Click = tuple[float, float, bool]  # (x, y, positive) in pixels
+
+
+def parse_clicks(clicks: dict, size: tuple[int, int], frame: int) -> dict[int, list[Click]]:
+    """{object_id: [(x, y, positive), ...]} checked (see the module's rules) -> {id: clicks}."""
     height, width = size
     if not isinstance(clicks, dict) or not clicks:
         raise TrackpropError(
             f"clicks on frame {frame}: give {{object_id: [[x, y, positive], ...]}}."
         )
-    canvases: dict[int, np.ndarray] = {}
+    parsed: dict[int, list[Click]] = {}
     for key, points in clicks.items():
         object_id = _object_id(key, frame, "clicks")
         where = f"clicks of object {object_id}"
@@ -87,10 +90,25 @@ def click_strokes(clicks: dict, size: tuple[int, int], frame: int) -> dict[int, 
                 raise TrackpropError(
                     f"{where} on frame {frame}: positive must be 1 or 0, not {point[2]!r}."
                 )
-            target = object_id if point[2] else 0
-            canvas = canvases.setdefault(target, np.zeros(size, np.uint8))
+            parsed.setdefault(object_id, []).append((x, y, bool(point[2])))
+    return parsed
+
+
+def strokes_of_clicks(
+    clicks: dict[int, list[Click]], size: tuple[int, int]
+) -> dict[int, np.ndarray]:
+    """Parsed clicks -> {id: (H,W) bool} disks; a negative click is a background (0) stroke."""
+    canvases: dict[int, np.ndarray] = {}
+    for object_id, points in clicks.items():
+        for x, y, positive in points:
+            canvas = canvases.setdefault(object_id if positive else 0, np.zeros(size, np.uint8))
             cv2.circle(canvas, (round(x), round(y)), CLICK_RADIUS, 1, -1)
     return {k: v.astype(bool) for k, v in canvases.items()}
+
+
+def click_strokes(clicks: dict, size: tuple[int, int], frame: int) -> dict[int, np.ndarray]:
+    """{object_id: [(x, y, positive), ...]} in pixels -> {id: (H,W) bool}; 0 is background."""
+    return strokes_of_clicks(parse_clicks(clicks, size, frame), size)
 
 
 def parse_boxes(boxes: dict, size: tuple[int, int], frame: int) -> dict[int, tuple[float, ...]]:

@@ -22,6 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
+from trackprop.click_honour import honour_clicks
 from trackprop.config import DEFAULT_PROPAGATOR, DEFAULT_TRACKER, RoiConfig, TrackerConfig
 from trackprop.data.video import FrameSource, open_frames, prefetched, with_next
 from trackprop.errors import MAX_OBJECT_ID, TrackpropError
@@ -31,7 +32,7 @@ from trackprop.interaction import Interactor, shipped_interactor
 from trackprop.masks import MaskStore
 from trackprop.models.runtime import OnnxNetwork, providers, shipped
 from trackprop.progressive_merge import after_click
-from trackprop.prompts import box_areas, box_strokes, click_strokes
+from trackprop.prompts import Click, box_areas, box_strokes, parse_clicks, strokes_of_clicks
 from trackprop.propagators import Propagator, propagator_class
 from trackprop.propagators.base import References
 from trackprop.trackers import make_tracker
@@ -79,6 +80,9 @@ class Session:
         self.annotated: set[int] = set()
         self.source: dict[int, int] = {}  # frame -> the annotated frame its masks came from
         self.object_ids: list[int] = []
+        # frame -> object -> the clicks it was given there, in order: a new click is segmented
+        # with the earlier ones of its frame and object, as the click robot's NoC counts them
+        self.clicks: dict[int, dict[int, list[Click]]] = {}
         self._interactor = interactor
         self.threads = threads  # of each network's ONNX Runtime session
 
@@ -112,6 +116,7 @@ class Session:
         """Set frame's label map (0 background, 1..K objects) as user-annotated."""
         labels = self._check_labels(frame, mask)
         self.store[frame] = labels
+        self.clicks.pop(frame, None)
         self._annotate(frame)
         for object_id in np.unique(labels):
             if object_id and int(object_id) not in self.object_ids:
@@ -164,6 +169,8 @@ class Session:
             raise TrackpropError(
                 f"no prompt for frame {frame}: give scribbles, clicks, boxes or masks."
             )
+        if scribbles is not None or boxes is not None or masks is not None:
+            self.clicks.pop(frame, None)  # they redraw the objects: earlier clicks no longer hold
         if masks is not None:
             self._paste_masks(frame, masks)
         size = (self.frames.height, self.frames.width)
@@ -173,13 +180,26 @@ class Session:
             if not items and clicks is None and boxes is None and masks is None:
                 raise TrackpropError(f"no scribbles on frame {frame}: nothing to do.")
             strokes = rasterize(items, size, frame)
-        for kind, given in ((click_strokes, clicks), (box_strokes, boxes)):
-            if given is not None:
-                for object_id, stroke in kind(given, size, frame).items():
-                    strokes[object_id] = strokes.get(object_id, False) | stroke
+        new_clicks = parse_clicks(clicks, size, frame) if clicks is not None else {}
+        guidance = dict(strokes)
+        if boxes is not None:
+            for object_id, stroke in box_strokes(boxes, size, frame).items():
+                strokes[object_id] = strokes.get(object_id, False) | stroke
+                guidance[object_id] = strokes[object_id]
+        earlier = self.clicks.get(frame, {})
+        for object_id, stroke in strokes_of_clicks(new_clicks, size).items():
+            strokes[object_id] = strokes.get(object_id, False) | stroke
+        every_click = {k: earlier.get(k, []) + points for k, points in new_clicks.items()}
+        for object_id, stroke in strokes_of_clicks(every_click, size).items():
+            guidance[object_id] = guidance.get(object_id, False) | stroke
         only_clicks = scribbles is None and boxes is None and masks is None
         bounds = {} if boxes is None else box_areas(boxes, size, frame)
-        return self._segment(frame, strokes, progressive=only_clicks, bounds=bounds)
+        labels = self._segment(
+            frame, strokes, guidance, progressive=only_clicks, bounds=bounds, clicks=new_clicks
+        )
+        for object_id, points in new_clicks.items():
+            self.clicks.setdefault(frame, {}).setdefault(object_id, []).extend(points)
+        return labels
 
     def _paste_masks(self, frame: int, masks: np.ndarray) -> None:
         """The map's objects replace theirs on `frame` (other objects keep the rest)."""
@@ -196,12 +216,16 @@ class Session:
         self,
         frame: int,
         strokes: dict[int, np.ndarray],
+        guidance: dict[int, np.ndarray],
         progressive: bool = False,
         bounds: dict[int, np.ndarray] | None = None,
+        clicks: dict[int, list[Click]] | None = None,
     ) -> np.ndarray:
-        """Segment the objects the strokes touch. `progressive`: when every one of them already
-        has a mask here, keep only the changes connected to a stroke (progressive_merge.py).
-        `bounds` {object_id: (H,W) bool}: where an object may be (its box); the rest is dropped."""
+        """Segment the objects the new `strokes` touch; the networks read `guidance` (the new
+        strokes and the earlier clicks of the clicked objects). `progressive`: when every one of
+        them already has a mask here, keep only the changes connected to a new stroke
+        (progressive_merge.py). `bounds` {object_id: (H,W) bool}: where an object may be (its
+        box); the rest is dropped. `clicks`, the new ones, are then honoured (click_honour.py)."""
         before = self.store[frame]
         touched = sorted(k for k in strokes if k > 0)
         for object_id, stroke in strokes.items():
@@ -210,9 +234,12 @@ class Session:
         if not touched:
             return before  # only background strokes, over background: nothing to change
         touched.sort()
-        labels = self.interactor.segment(self.frames.read(frame), strokes, touched, before)
+        image = self.frames.read(frame)
+        labels = self.interactor.segment(image, guidance, touched, before)
         if progressive:
             labels = after_click(before, labels, strokes, touched)
+        if clicks:
+            labels = honour_clicks(image, labels, clicks)
         for object_id, area in (bounds or {}).items():
             labels[(labels == object_id) & ~area] = 0
         self.store[frame] = labels
@@ -228,17 +255,21 @@ class Session:
             if (labels == object_id).any():
                 labels[labels == object_id] = 0
                 self.store[t] = labels
+        for given in self.clicks.values():
+            given.pop(object_id, None)
         self.object_ids.remove(object_id)
 
     def snapshot(self) -> tuple:
-        """The session's mask state, cheap to take (compressed frames are shared, not copied)."""
-        return dict(self.store.frames), set(self.annotated), list(self.object_ids)
+        """The session's mask state and clicks, cheap to take (compressed frames are shared)."""
+        clicks = {t: {k: list(v) for k, v in given.items()} for t, given in self.clicks.items()}
+        return dict(self.store.frames), set(self.annotated), list(self.object_ids), clicks
 
     def restore(self, state: tuple) -> None:
-        frames, annotated, object_ids = state
+        frames, annotated, object_ids, clicks = state
         self.store.frames = dict(frames)
         self.annotated = set(annotated)
         self.object_ids = list(object_ids)
+        self.clicks = {t: {k: list(v) for k, v in given.items()} for t, given in clicks.items()}
         # Where a restored frame's masks came from is not kept: the next pass may overwrite them.
         self.source = {t: t for t in self.annotated}
 

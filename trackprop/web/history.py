@@ -1,7 +1,7 @@
 """The GUI's undo/redo history on disk, so that it survives a restart (or a kill -9).
 
-A snapshot is a Session's mask state: {frame: zlib-compressed label map}, the annotated frames
-and the object ids. Snapshots mostly share their frames, so each compressed frame is stored once,
+A snapshot is a Session's mask state: {frame: zlib-compressed label map}, the annotated frames,
+the object ids and the clicks each frame's objects were given. Snapshots mostly share their frames, so each compressed frame is stored once,
 named by its hash (blobs/<sha1>), and history.json lists the snapshots as {frame: hash}. Every
 file is written atomically; blobs no snapshot names any more are removed.
 """
@@ -14,7 +14,8 @@ from pathlib import Path
 
 from trackprop.atomic import write_bytes, write_text
 
-Snapshot = tuple[dict[int, bytes], set[int], list[int]]
+Clicks = dict[int, dict[int, list[tuple[float, float, bool]]]]
+Snapshot = tuple[dict[int, bytes], set[int], list[int], Clicks]
 
 
 class HistoryStore:
@@ -32,7 +33,7 @@ class HistoryStore:
         return self.digests[id(blob)][1]
 
     def _encode(self, snapshot: Snapshot) -> dict:
-        frames, annotated, object_ids = snapshot
+        frames, annotated, object_ids, clicks = snapshot
         listed = {}
         for t, blob in frames.items():
             digest = self._digest(blob)
@@ -40,7 +41,14 @@ class HistoryStore:
             if not path.is_file():
                 write_bytes(path, blob)
             listed[str(t)] = digest
-        return {"frames": listed, "annotated": sorted(annotated), "object_ids": list(object_ids)}
+        return {
+            "frames": listed,
+            "annotated": sorted(annotated),
+            "object_ids": list(object_ids),
+            "clicks": {
+                str(t): {str(k): v for k, v in given.items()} for t, given in clicks.items()
+            },
+        }
 
     def save(self, undo: list[Snapshot], redo: list[Snapshot]) -> None:
         self.blobs.mkdir(parents=True, exist_ok=True)
@@ -64,7 +72,11 @@ class HistoryStore:
                     if digest not in cache:
                         cache[digest] = (self.blobs / digest).read_bytes()
                     frames[int(t)] = cache[digest]
-                return frames, set(entry["annotated"]), list(entry["object_ids"])
+                clicks = {
+                    int(t): {int(k): [tuple(c) for c in v] for k, v in given.items()}
+                    for t, given in entry.get("clicks", {}).items()  # none in older histories
+                }
+                return frames, set(entry["annotated"]), list(entry["object_ids"]), clicks
 
             return [decode(s) for s in data["undo"]], [decode(s) for s in data["redo"]]
         except (OSError, ValueError, KeyError, TypeError):
