@@ -80,3 +80,21 @@ def test_own_errors_are_the_shipped_networks_masks_after_robot_clicks():
         mask = own.mask(frame, target, rng)
         assert mask.shape == target.shape and mask.dtype == bool
         assert (mask & target).sum() / (mask | target).sum() > 0.5  # measured: 0.63-1
+
+
+def test_the_loss_weighs_pixels_near_the_prompts_most():
+    import torch
+
+    from trackprop.train.interaction import GUIDANCE, near_prompts
+    from trackprop.train.loop import segmentation_loss
+
+    logits = torch.zeros(1, 2, 4, 4)
+    logits[0, 1, 0, 0] = 5.0  # confidently the object at one pixel, which is background
+    targets = torch.zeros(1, 4, 4, dtype=torch.long)
+    inputs = torch.zeros(1, 5, 4, 4)
+    plain = segmentation_loss(logits, targets)
+    assert torch.isclose(segmentation_loss(logits, targets, torch.ones(1, 4, 4)), plain)
+    inputs[0, GUIDANCE, 0, 0] = -1.0  # a negative click right there
+    weights = near_prompts(4.0)(inputs)
+    assert weights[0, 0, 0] == 5.0 and weights[0, 1, 1] == 1.0
+    assert segmentation_loss(logits, targets, weights) > plain  # the ignored click costs more

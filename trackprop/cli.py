@@ -98,6 +98,7 @@ def cmd_train_interaction(args: argparse.Namespace) -> None:
         args.split,
         args.val_split,
         args.own_errors,
+        args.prompt_weight,
     )
     report_training(args.out, result)
 
@@ -471,6 +472,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--own-errors",
         action="store_true",
         help="refine: half the earlier masks are the shipped networks' own after 1-3 robot clicks",
+    )
+    interaction.add_argument(
+        "--prompt-weight",
+        type=float,
+        default=0.0,
+        help="the loss weighs pixels by 1 + this x |guidance|: most where the prompts are",
     )
     interaction.set_defaults(func=cmd_train_interaction)
     atom = train_commands.add_parser("atom", help="ATOM's backbone and IoU net (tracker)")

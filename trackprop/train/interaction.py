@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import torch
+
 from trackprop.train.interaction_data import interaction_sampler
 from trackprop.train.loop import TrainConfig, train_network
 from trackprop.train.propagation_data import VideoStore
+
+GUIDANCE = 3  # the guidance channel of both networks' inputs (after RGB)
+
+
+def near_prompts(weight: float):
+    """Pixel weights 1 + weight x |guidance|: the loss counts most where the user drew or
+    clicked. The refinement network left its object under negative clicks (object probability
+    0.92-0.96 at a negative click's centre on val20 first frames): a plain loss hears a click's
+    few pixels no louder than any others."""
+
+    def weights(inputs: torch.Tensor) -> torch.Tensor:
+        return 1 + weight * inputs[:, GUIDANCE].abs()
+
+    return weights
 
 
 def train_interaction(
@@ -16,6 +32,7 @@ def train_interaction(
     split: str = "train",
     val_split: str = "val",
     own_errors: bool = False,
+    prompt_weight: float = 0.0,
 ) -> dict:
     store, val_store = VideoStore(data, split), VideoStore(val, val_split)
     channels = 5 if refine else 4
@@ -27,4 +44,5 @@ def train_interaction(
         config,
         out,
         f"train {name} interaction",
+        pixel_weights=near_prompts(prompt_weight) if prompt_weight else None,
     )

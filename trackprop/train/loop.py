@@ -53,9 +53,18 @@ class TrainConfig:
     device: str = "cpu"  # torch device of the training ("cuda" where one is present)
 
 
-def segmentation_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy plus soft Dice on the object channel (Dice keeps small objects weighted)."""
-    cross_entropy = torch.nn.functional.cross_entropy(logits, targets)
+def segmentation_loss(
+    logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Cross-entropy plus soft Dice on the object channel (Dice keeps small objects weighted).
+
+    `weights` (B,H,W), where given, weigh each pixel's cross-entropy (their mean stays its scale).
+    """
+    if weights is None:
+        cross_entropy = torch.nn.functional.cross_entropy(logits, targets)
+    else:
+        per_pixel = torch.nn.functional.cross_entropy(logits, targets, reduction="none")
+        cross_entropy = (per_pixel * weights).sum() / weights.sum()
     probability = logits.softmax(1)[:, 1]
     target = targets.float()
     overlap = (probability * target).sum((1, 2))
@@ -197,9 +206,12 @@ def train_network(
     config: TrainConfig,
     out: str | Path,
     desc: str,
+    pixel_weights: Callable[[torch.Tensor], torch.Tensor] | None = None,
     **meta,
 ) -> dict:
-    """A segmentation network: trained by `fit`, then shipped as fp16 .pt and ONNX."""
+    """A segmentation network: trained by `fit`, then shipped as fp16 .pt and ONNX.
+
+    `pixel_weights(inputs)`, where given, weighs each pixel of the loss (segmentation_loss)."""
     out = Path(out)
     device = torch_device(config.device)
     network = initial_network(config, in_channels)
@@ -209,7 +221,8 @@ def train_network(
 
     def step_loss(network: torch.nn.Module, rng: np.random.Generator, batch: int) -> torch.Tensor:
         inputs, targets = to_tensors(sampler(rng, batch), device)
-        return segmentation_loss(network(inputs), targets)
+        weights = pixel_weights(inputs) if pixel_weights else None
+        return segmentation_loss(network(inputs), targets, weights)
 
     def evaluate(network: torch.nn.Module) -> dict:
         return {"val_iou": mean_iou(network, val_batches, device)}
