@@ -67,3 +67,26 @@ def test_a_lost_object_is_searched_where_it_was_last_seen_in_a_bounded_roi():
     assert tracker.updates == 0  # a lost object's tracker rests
     assert sides == sorted(sides) and sides[0] > normal_side
     assert np.isclose(sides[-1], normal_side * RoiConfig().lost_max_growth)
+
+
+def test_a_frame_reports_masks_fitted_to_its_edges_and_carries_the_network_s_own():
+    frame = np.zeros((120, 160, 3), np.uint8)
+    frame[40:80, 80:120] = 255  # the object: a bright square, left edge at column 80
+    # its 64 px ROI starts at column 68 and row 28, at the crop's own scale
+    columns = np.arange(64, dtype=np.float32)
+
+    def run(inputs):  # a soft boundary (as upsampled), at 0 in column 77: 3 px off the edge
+        rows = inputs[:, 3].max(axis=2, keepdims=True) > 0  # the previous mask's rows
+        score = np.where(rows, 0.8 * (columns - 9), -5.0).astype(np.float32)
+        score[:, :, 52:] = -5.0  # and its right edge where the object's is
+        return np.stack([-score / 2, score / 2], axis=1)
+
+    network = SimpleNamespace(size=64, threads=1, device="cpu", in_channels=4, run=run)
+    built = RoiTrackerPropagator(network, RoiConfig(size=64), TrackerConfig(name="csrt"))
+    track = ObjectTrack(1, ScriptedTracker([80, 40, 120, 80], [[80, 40, 120, 80]]), None)
+    track.mask = np.zeros(frame.shape[:2], np.uint8)
+    track.mask[40:80, 80:120] = 1
+    track.last_box, track.last_mask = np.array([80.0, 40, 120, 80]), track.mask
+    reported = built.step(frame, [track])
+    assert int(np.argmax(track.mask[60])) <= 78  # carried: the network's own boundary
+    assert 79 <= int(np.argmax(reported[60] == 1)) <= 80  # reported: at the frame's edge

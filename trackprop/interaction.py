@@ -100,7 +100,7 @@ class Interactor:
             crops = object_scores(network.run(np.stack(inputs)))
             for i, roi, crop in zip(members, rois, crops, strict=True):
                 region, (rows, cols) = paste_roi(crop, roi, size, fill=-np.inf)
-                scores[i, rows, cols] = guided_scores(region, frame[rows, cols])
+                scores[i, rows, cols] = guided_scores(region, frame[rows, cols], colour=True)
         merged = to_label_map(scores, touched)
         out = np.where(np.isin(labels, touched), 0, labels).astype(np.uint8)
         out[merged > 0] = merged[merged > 0]

@@ -27,6 +27,7 @@ import numpy as np
 
 from trackprop.boxes import box_area, box_iou, center_size, corners, mask_box, square_region
 from trackprop.config import RoiConfig, TrackerConfig
+from trackprop.guided_scores import guided_scores
 from trackprop.merge import object_scores, to_label_map
 from trackprop.models.encoding import encode_input, mask_channel
 from trackprop.models.runtime import OnnxNetwork
@@ -77,6 +78,26 @@ def union_of(areas: list[tuple[slice, slice]]) -> tuple[slice, slice] | None:
         slice(min(r.start for r, _ in areas), max(r.stop for r, _ in areas)),
         slice(min(c.start for _, c in areas), max(c.stop for _, c in areas)),
     )
+
+
+def fitted_to_edges(
+    frame: np.ndarray,
+    labels: np.ndarray,
+    pasted: list[tuple[np.ndarray, tuple[slice, slice]]],
+    ids: list[int],
+) -> np.ndarray:
+    """The labels a frame reports: each object's mask fitted to the frame's edges in its ROI
+    (guided_scores.py), shrinking to background or growing over background, never over another
+    object. The tracks carry the network's own masks: fed forward, fitted masks drift."""
+    reported = labels.copy()
+    for object_id, (region, (rows, cols)) in zip(ids, pasted, strict=True):
+        if not region.size:
+            continue
+        fitted = guided_scores(region, frame[rows, cols]) > 0
+        window = reported[rows, cols]  # a view: written in place
+        window[(window == object_id) & ~fitted] = 0
+        window[(labels[rows, cols] == 0) & fitted] = object_id
+    return reported
 
 
 def tracker_disagrees(tracked: np.ndarray, box: np.ndarray, config: TrackerConfig) -> bool:
@@ -218,7 +239,8 @@ class RoiTrackerPropagator:
     def step(
         self, frame: np.ndarray, tracks: list[ObjectTrack], upcoming: np.ndarray | None = None
     ) -> np.ndarray:
-        """Propagate every track into `frame`; returns the (H,W) uint8 label map and updates tracks.
+        """Propagate every track into `frame`; returns the (H,W) uint8 label map, fitted to the
+        frame's edges (guided_scores.py), and updates the tracks with the network's own masks.
 
         `upcoming`, the next frame of the pass when the caller has it, lets the trackers start on
         it while the network runs on this one (trackers/ahead.py).
@@ -253,6 +275,8 @@ class RoiTrackerPropagator:
             for c, t in zip(crops, tracks, strict=True)
         ]
         area = union_of([where for _, where in pasted])
+        ids = [t.object_id for t in tracks]
+        reported = labels
         if area is not None:  # outside every ROI all scores are −inf: background, not computed
             rows, cols = area
             scores = np.full(
@@ -264,20 +288,24 @@ class RoiTrackerPropagator:
                     r.start - rows.start : r.stop - rows.start,
                     c.start - cols.start : c.stop - cols.start,
                 ] = region
-            labels[area] = to_label_map(scores, [t.object_id for t in tracks])
+            labels[area] = to_label_map(scores, ids)
+            reported = fitted_to_edges(frame, labels, pasted, ids)
         clock = self._lap("merge", clock)
         masks = [(labels == track.object_id).astype(np.uint8) for track in tracks]
         for track, mask in zip(tracks, masks, strict=True):
             if mask.any() and not self._accept(track, mask):
                 labels[mask.astype(bool)] = 0  # not the object: it counts as lost
+                reported[reported == track.object_id] = 0
                 mask[:] = 0
+            elif not mask.any():
+                reported[reported == track.object_id] = 0  # lost by the network's own mask
         clock = self._lap("memory", clock)
         self._each(
             lambda pair: self._update(pair[0], frame, pair[1]),
             list(zip(tracks, masks, strict=True)),
         )
         self._lap("tracker", clock)  # re-initialisation is tracker work
-        return labels
+        return reported
 
     def _each(self, work, items: list) -> list:
         """`work` on every item; on a thread per core when there are several (OpenCV and
