@@ -2,7 +2,7 @@
 
 The networks see their ROI at 192 px, so where an ROI is larger than that their masks are
 upsampled, and their boundaries are soft and a little off the frame's edges. Filtering each
-object's probability at full resolution, with the frame's luminance as guide, snaps it to the
+object's probability at full resolution, with the frame as guide, snaps it to the
 edges there. Used on what the user sees: the interaction networks' masks and the propagated
 masks a frame reports. Not on the masks a propagator carries to the next frame: fed forward,
 each frame's small shift compounds (semi-supervised J&F on val20 0.721 against 0.750 without,
@@ -12,7 +12,8 @@ Radius 4 px and eps 1e-2 were the best of 2/4/8 px x 1e-3/1e-2 on val20 first fr
 the colour frame for an interaction (OpenCV's filter, 6 ms on a 300 px region: nothing beside a
 network run per click; first frames' mIoU and box IoU 0.003-0.007 above the luminance guide on
 val20, val30b and calib10) and its luminance for propagation (the filter's closed form in box
-filters, fitted at half resolution: 0.5 ms on the same region, once per object and frame).
+filters, fitted at half resolution: 1.2 ms on the same region with the conversions, once per
+object and frame).
 """
 
 from __future__ import annotations
