@@ -41,6 +41,11 @@ MEMORY_FRAMES = 4  # annotated frames a memory propagator reads: constant cost p
 FINISHED = "finished"  # what Keyframes.load says of a pass that ran to its end
 
 
+def copied_clicks(clicks: dict[int, dict[int, list[Click]]]) -> dict[int, dict[int, list[Click]]]:
+    """A copy of a session's clicks that later clicks do not change (for undo)."""
+    return {t: {k: list(v) for k, v in given.items()} for t, given in clicks.items()}
+
+
 class Keyframes(Protocol):
     """Where a resumable propagation keeps each pass's state ("forward", "backward")."""
 
@@ -261,15 +266,19 @@ class Session:
 
     def snapshot(self) -> tuple:
         """The session's mask state and clicks, cheap to take (compressed frames are shared)."""
-        clicks = {t: {k: list(v) for k, v in given.items()} for t, given in self.clicks.items()}
-        return dict(self.store.frames), set(self.annotated), list(self.object_ids), clicks
+        return (
+            dict(self.store.frames),
+            set(self.annotated),
+            list(self.object_ids),
+            copied_clicks(self.clicks),
+        )
 
     def restore(self, state: tuple) -> None:
         frames, annotated, object_ids, clicks = state
         self.store.frames = dict(frames)
         self.annotated = set(annotated)
         self.object_ids = list(object_ids)
-        self.clicks = {t: {k: list(v) for k, v in given.items()} for t, given in clicks.items()}
+        self.clicks = copied_clicks(clicks)
         # Where a restored frame's masks came from is not kept: the next pass may overwrite them.
         self.source = {t: t for t in self.annotated}
 

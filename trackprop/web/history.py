@@ -1,9 +1,10 @@
 """The GUI's undo/redo history on disk, so that it survives a restart (or a kill -9).
 
 A snapshot is a Session's mask state: {frame: zlib-compressed label map}, the annotated frames,
-the object ids and the clicks each frame's objects were given. Snapshots mostly share their frames, so each compressed frame is stored once,
-named by its hash (blobs/<sha1>), and history.json lists the snapshots as {frame: hash}. Every
-file is written atomically; blobs no snapshot names any more are removed.
+the object ids and the clicks each frame's objects were given. Snapshots mostly share their
+frames, so each compressed frame is stored once, named by its hash (blobs/<sha1>), and
+history.json lists the snapshots as {frame: hash}. Every file is written atomically; blobs no
+snapshot names any more are removed.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import json
 from pathlib import Path
 
 from trackprop.atomic import write_bytes, write_text
+from trackprop.prompts import Click
 
-Clicks = dict[int, dict[int, list[tuple[float, float, bool]]]]
-Snapshot = tuple[dict[int, bytes], set[int], list[int], Clicks]
+Snapshot = tuple[dict[int, bytes], set[int], list[int], dict[int, dict[int, list[Click]]]]
 
 
 class HistoryStore:
