@@ -5,12 +5,14 @@ candidate first-round checkpoints were chosen (on train-split videos, then confi
 
 Per setting: the click robot's NoC@85 and mIoU after 1 and 5 clicks (the first-frame part of
 `trackprop eval clicks`), the IoU of one scribble (the sequence's Scribbles/<seq>/001.json) and
-the IoU of a ground-truth box (the first-frame part of `trackprop eval boxes`).
+the IoU of a ground-truth box (the first-frame part of `trackprop eval boxes`), and the mean wall
+time of one click (the robot's choice, the network, the merge) on 1 thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +32,15 @@ def open_session(root: DavisRoot, name: str, interactor: Interactor) -> Session:
 
 
 def measure(root: DavisRoot, split: str, interactor: Interactor) -> dict:
-    curves, scribbled, boxed = [], [], []
+    curves, scribbled, boxed, click_seconds = [], [], [], 0.0
     for name in root.sequences(split):
         ids = root.object_ids(name)
         truth = root.read_annotation(name, 0)
 
         clicking = open_session(root, name, interactor)
+        started = time.perf_counter()
         curves += [click_object(clicking, k, truth == k) for k in ids]
+        click_seconds += time.perf_counter() - started
         boxes = open_session(root, name, interactor).interact(
             0, boxes={k: mask_box(truth == k).tolist() for k in ids}
         )
@@ -51,6 +55,7 @@ def measure(root: DavisRoot, split: str, interactor: Interactor) -> dict:
         "mIoU@5": float(np.mean([at_click(c, 5) for c in curves])),
         "scribble IoU": float(np.mean(scribbled)),
         "box IoU": float(np.mean(boxed)),
+        "ms/click": 1000 * click_seconds / sum(len(c) for c in curves),
     }
 
 
