@@ -23,7 +23,7 @@ from trackprop.boxes import mask_box
 from trackprop.data.davis import DavisRoot
 from trackprop.eval.prompt_protocols import at_click, click_object, clicks_needed, iou
 from trackprop.interaction import Interactor
-from trackprop.models.runtime import OnnxNetwork, limit_threads, onnx_for, shipped
+from trackprop.models.runtime import WEIGHTS, OnnxNetwork, limit_threads, onnx_for, shipped
 from trackprop.session import Session
 
 
@@ -66,6 +66,9 @@ def main() -> None:
     parser.add_argument("--first-floors", default="", help="e.g. 0.25,0.4: first-round ROI floors")
     parser.add_argument("--first-network", default="", help="a first-round checkpoint to score")
     parser.add_argument("--refine-network", default="", help="a refinement checkpoint to score")
+    parser.add_argument(
+        "--refine-size", type=int, default=0, help="run the refinement network at this side (px)"
+    )
     args = parser.parse_args()
     limit_threads(1)
     root = DavisRoot(args.root)
@@ -73,7 +76,9 @@ def main() -> None:
     refine = Path(args.refine_network) if args.refine_network else None
     interactor = Interactor(
         OnnxNetwork(onnx_for(first) if first else shipped("interaction_first"), 1),
-        OnnxNetwork(onnx_for(refine) if refine else shipped("interaction_refine"), 1),
+        OnnxNetwork(
+            onnx_for(refine or WEIGHTS / "interaction_refine.pt", args.refine_size or None), 1
+        ),
     )
     shipped_floor = interaction.MIN_ROI_FRACTION["first"]
     floors = [float(f) for f in args.first_floors.split(",") if f] or [shipped_floor]
