@@ -6,7 +6,7 @@ import pytest
 from trackprop.data.builtin import builtin_pool
 from trackprop.data.davis import DavisRoot
 from trackprop.data.sources import flat_fraction, load_manifest, split_of
-from trackprop.data.synth import ImagePool, SynthConfig, pool_from_manifest, synthesize
+from trackprop.data.synth import ImagePool, SynthConfig, cutout, pool_from_manifest, synthesize
 from trackprop.data.synth_motion import CameraPath, LayerPath
 from trackprop.data.synth_render import Layer, render_layers
 from trackprop.errors import TrackpropError
@@ -145,3 +145,43 @@ def test_annotated_objects_are_cartoon_stamps_in_the_asked_share():
     distractors = [layer.rgba for layer in plan.layers if layer.label == 0]
     for rgba in distractors:  # a stamp that is an object never comes back unannotated
         assert not any(np.array_equal(rgba, o) for o in objects(1.0))
+
+
+def test_a_pack_holds_one_split_small_and_synthesises_like_the_cache(tmp_path):
+    """`data pack`: the split's stamps (alpha kept exactly, cut and shrunk as the synthesiser
+    reads them) and backgrounds, under relative paths; `synth` reads the pack as a cache."""
+    from PIL import Image
+
+    from trackprop.data.pack import pack_split
+
+    cache, pool = tmp_path / "cache", builtin_pool()
+    cache.mkdir()
+    stamps, backgrounds = [], []
+    for i in range(12):  # names whose hash puts some in each split
+        path = cache / f"s{i}.png"
+        Image.fromarray(pool.photos[i % 2]).save(path)
+        stamps.append({"name": f"s{i}", "path": str(path), "kind": "photo", "flat_fraction": 0})
+    for i in range(8):
+        path = cache / f"b{i}.png"
+        Image.fromarray(pool.backgrounds[i % 3]).save(path)
+        backgrounds.append({"name": f"b{i}", "path": str(path)})
+    (cache / "manifest.json").write_text(
+        json.dumps({"version": 2, "stamps": stamps, "backgrounds": backgrounds, "clips": []})
+    )
+    out = tmp_path / "pack"
+    packed = pack_split("train", out, cache)
+    assert {s["name"] for s in packed["stamps"]} == {
+        s["name"] for s in stamps if split_of(s["name"]) == "train"
+    }
+    assert all(not s["path"].startswith("/") for s in packed["stamps"] + packed["backgrounds"])
+    stamp = np.asarray(Image.open(out / packed["stamps"][0]["path"]))
+    source = next(s for s in stamps if s["name"] == packed["stamps"][0]["name"])
+    read = cutout(source["path"], SynthConfig().stamp_max_side)  # as synth reads the original
+    assert max(stamp.shape[:2]) == SynthConfig().stamp_max_side < max(pool.photos[0].shape[:2])
+    assert np.array_equal(stamp[..., 3], read[..., 3])
+    colour_error = np.abs(stamp[..., :3].astype(int) - read[..., :3])[read[..., 3] == 255]
+    assert colour_error.mean() < 4
+    packed_pool = pool_from_manifest("train", out)
+    assert len(packed_pool.photos) == len(packed["stamps"]) and packed_pool.backgrounds
+    [info] = synthesize(tmp_path / "videos", packed_pool, videos=1, seed=0, config=SMALL)
+    assert info["objects"] == 2

@@ -41,6 +41,17 @@ def cmd_data_synth(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_data_pack(args: argparse.Namespace) -> None:
+    from trackprop.data.pack import pack_split
+
+    packed = pack_split(args.split, Path(args.out), Path(args.cache) if args.cache else None)
+    size = sum(path.stat().st_size for path in Path(args.out).rglob("*") if path.is_file())
+    print(
+        f"wrote {args.out}: {len(packed['stamps'])} stamps, {len(packed['backgrounds'])} "
+        f"backgrounds of the {args.split} split, {size / 2**20:.1f} MiB"
+    )
+
+
 def cmd_data_preview(args: argparse.Namespace) -> None:
     from trackprop.data.preview import contact_sheet
 
@@ -56,8 +67,17 @@ def train_config(args: argparse.Namespace):
         if "encoder" in args
         else {}
     )
+    if args.workers < 0 or (args.minutes is not None and args.minutes <= 0):
+        raise TrackpropError("--workers must be 0 or more and --minutes more than 0.")
     config = TrainConfig(
-        steps=args.steps, batch=args.batch, lr=args.lr, threads=args.threads, **segmentation
+        steps=args.steps,
+        batch=args.batch,
+        lr=args.lr,
+        threads=args.threads,
+        workers=args.workers,
+        minutes=args.minutes,
+        checkpoint_seconds=30 if segmentation.get("device") == "cuda" else 0,
+        **segmentation,
     )
     torch_device(config.device)  # a missing GPU fails before the data is read
     return config
@@ -299,6 +319,18 @@ def add_training_args(parser: argparse.ArgumentParser, steps: int, batch: int, l
     parser.add_argument(
         "--threads", type=int, default=2, help="torch threads (1 when two trainings share 2 cores)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="processes that read the videos and cut the batches (0: the training's own; "
+        "on a GPU, the cores left over)",
+    )
+    parser.add_argument(
+        "--minutes",
+        type=float,
+        help="end the schedule at this wall time if the steps are not done by then",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -335,6 +367,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of the annotated objects drawn from the cartoon stamps (0-1)",
     )
     synth.set_defaults(func=cmd_data_synth)
+
+    pack = data_commands.add_parser(
+        "pack", help="a split's imagery, small, for 'synth --cache' on a machine without a registry"
+    )
+    pack.add_argument("--out", required=True, help="folder to write")
+    pack.add_argument("--split", choices=["train", "val"], default="train")
+    pack.add_argument("--cache", help="cache folder of 'data fetch'")
+    pack.set_defaults(func=cmd_data_pack)
 
     preview = data_commands.add_parser("preview", help="contact sheet of frames with masks")
     preview.add_argument("root", help="DAVIS root")

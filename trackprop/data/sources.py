@@ -200,7 +200,11 @@ def fetch_all(cache: Path | None = None, log=print) -> Path:
 
 
 def load_manifest(cache: Path | None = None) -> dict:
+    """The manifest, its paths absolute (a pack's are relative to its folder)."""
     manifest = (cache or cache_dir()) / "manifest.json"
     if not manifest.is_file():
         raise TrackpropError(f"{manifest}: no fetched imagery; run 'trackprop data fetch' first.")
-    return json.loads(manifest.read_text())
+    data = json.loads(manifest.read_text())
+    for entry in data["stamps"] + data["backgrounds"]:
+        entry["path"] = str(manifest.parent / entry["path"])
+    return data

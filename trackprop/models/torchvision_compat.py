@@ -11,9 +11,10 @@ import torch
 
 def _register_missing_schemas() -> None:
     try:
-        torch.ops.torchvision.nms  # noqa: B018 - probes whether the schema exists
+        import torchvision  # noqa: F401 - a build matching torch (a GPU machine's) registers them
+
         return
-    except (AttributeError, RuntimeError):
+    except RuntimeError:
         pass
     library = torch.library.Library("torchvision", "DEF")
     library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")

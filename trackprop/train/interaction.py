@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from trackprop.errors import TrackpropError
 from trackprop.train.interaction_data import interaction_sampler
 from trackprop.train.loop import TrainConfig, train_network
 from trackprop.train.propagation_data import VideoStore
@@ -34,7 +35,10 @@ def train_interaction(
     own_errors: bool = False,
     prompt_weight: float = 0.0,
 ) -> dict:
-    store, val_store = VideoStore(data, split), VideoStore(val, val_split)
+    if config.workers and own_errors:
+        raise TrackpropError("--workers cuts plain samples; --own-errors takes none.")
+    store = VideoStore(data, split, workers=config.workers)
+    val_store = VideoStore(val, val_split, workers=config.workers)
     channels = 5 if refine else 4
     name = "refinement" if refine else "first-round"
     return train_network(

@@ -2,18 +2,20 @@
 
 `fit` is the loop (segmentation networks and the learned trackers use it). For segmentation, a
 sampler draws a batch: (inputs (B,C,S,S) float32, targets (B,S,S) int64 0/1). The loop
-writes <out>.state.pt (weights, optimizer, schedule, step, RNG) every `checkpoint_every` steps and
-resumes from it; <out>.log gets one JSON line per evaluation (step, loss, val IoU, seconds); at the
+writes <out>.state.pt (weights, optimizer, step, time) every `checkpoint_every` steps and
+resumes from it (the schedule and the batches are functions of the step); <out>.log gets one JSON line per evaluation (step, loss, val IoU, seconds); at the
 end <out> holds the fp16 checkpoint that ships and <out minus .pt>.onnx its ONNX export.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,10 +31,10 @@ from trackprop.models.networks import (
     load_checkpoint,
     save_checkpoint,
 )
+from trackprop.train.feed import Sampler, batches
 
 Batch = tuple[np.ndarray, np.ndarray]
-Sampler = Callable[[np.random.Generator, int], Batch]
-StepLoss = Callable[[torch.nn.Module, np.random.Generator, int], torch.Tensor]
+BatchLoss = Callable[[torch.nn.Module, Any], torch.Tensor]
 Evaluate = Callable[[torch.nn.Module], dict]
 
 
@@ -46,11 +48,16 @@ class TrainConfig:
     size: int = 192
     eval_every: int = 250
     checkpoint_every: int = 100
+    # On a GPU 100 steps take seconds: a state (weights and optimizer, ~95 MB) at most this
+    # often then, so that saving does not take a tenth of the lease.
+    checkpoint_seconds: float = 0.0
     val_batches: int = 12  # of 16 samples, drawn once with a fixed seed
     seed: int = 0
     threads: int = 2  # torch intra-op threads; oversubscribing the cores slows training tenfold
     init: str | None = None  # a checkpoint to fine-tune further (default: ImageNet encoder)
     device: str = "cpu"  # torch device of the training ("cuda" where one is present)
+    workers: int = 0  # processes cutting the batches (0: the training's own)
+    minutes: float | None = None  # the schedule ends at this wall time if before `steps`
 
 
 def segmentation_loss(
@@ -109,9 +116,23 @@ def mean_iou(
     return float(np.mean(scores))
 
 
+def one_cycle_lr(progress: float, max_lr: float, warmup: float = 0.05) -> float:
+    """The learning rate at `progress` (0..1) of a one-cycle schedule (torch's OneCycleLR's
+    cosine shape: from max_lr/25 up to max_lr over `warmup`, then down to max_lr/25e4)."""
+    start, end = max_lr / 25, max_lr / 25e4
+
+    def cosine(high: float, low: float, fraction: float) -> float:
+        return low + (high - low) * (1 + math.cos(math.pi * min(fraction, 1.0))) / 2
+
+    if progress < warmup:
+        return cosine(max_lr, start, 1 - progress / warmup)
+    return cosine(max_lr, end, (progress - warmup) / (1 - warmup))
+
+
 def fit(
     network: torch.nn.Module,
-    step_loss: StepLoss,
+    sampler: Sampler,
+    batch_loss: BatchLoss,
     evaluate: Evaluate,
     config: TrainConfig,
     out: Path,
@@ -119,45 +140,55 @@ def fit(
 ) -> dict:
     """Optimise `network` for config.steps steps, resuming from and checkpointing to <out>.state.pt.
 
-    `step_loss(network, rng, batch)` draws a batch and returns its loss; `evaluate(network)`
-    returns the validation metrics logged every `eval_every` steps and at the end.
+    `sampler(rng, batch)` draws a batch (`feed.batches`: by step number, in `config.workers`
+    forked workers where asked); `batch_loss(network, batch)` is its loss (bf16 autocast on a
+    GPU); `evaluate(network)` returns the validation metrics logged every `eval_every` steps and
+    at the end. With `config.minutes`, the schedule runs over whichever ends first, the steps or
+    the wall time: a training on a lent machine ends annealed inside its lease.
     """
     torch.set_num_threads(config.threads)
+    device = torch_device(config.device)
     out.parent.mkdir(parents=True, exist_ok=True)
     state_path, log_path = out.with_suffix(".state.pt"), out.with_suffix(".log")
     optimizer = torch.optim.AdamW(
         network.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
-    # steps 0 saves the start as it is (e.g. a memory network narrowed to the propagation one),
-    # validated and in the shipped format; the schedule still wants one step.
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.lr, total_steps=max(config.steps, 1), pct_start=0.05
-    )
-    rng = np.random.default_rng(config.seed)
     step, elapsed = 0, 0.0
     if state_path.is_file():
         state = torch.load(state_path, map_location=config.device, weights_only=False)
         network.load_state_dict(state["network"])
         optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        rng.bit_generator.state = state["rng"]
         step, elapsed = state["step"], state["elapsed"]
         print(f"resumed from {state_path} at step {step}")
     network.train()
     losses: list[float] = []
     progress = tqdm(total=config.steps, initial=step, desc=desc)
     started = time.perf_counter() - elapsed
-    while step < config.steps:
-        loss = step_loss(network, rng, config.batch)
+    seconds = config.minutes * 60 if config.minutes else math.inf
+
+    def done() -> float:
+        # steps 0 saves the start as it is (e.g. a memory network narrowed to the propagation
+        # one), validated and in the shipped format.
+        return max(step / max(config.steps, 1), (time.perf_counter() - started) / seconds)
+
+    feed = batches(sampler, config.batch, config.seed, step, config.workers)
+    last_saved = -math.inf
+    torch.backends.cudnn.benchmark = True  # fixed input sizes: the fastest kernels, once found
+    finished = step >= config.steps or done() >= 1
+    while not finished:
+        for group in optimizer.param_groups:
+            group["lr"] = one_cycle_lr(done(), config.lr)
+        with torch.autocast(device.type, torch.bfloat16, enabled=device.type == "cuda"):
+            loss = batch_loss(network, next(feed))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        schedule.step()
         step += 1
         losses.append(float(loss.detach()))
         progress.update(1)
         progress.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
-        if step % config.eval_every == 0 or step == config.steps:
+        finished = step >= config.steps or done() >= 1
+        if step % config.eval_every == 0 or finished:
             record = {
                 "step": step,
                 "loss": float(np.mean(losses[-config.eval_every :])),
@@ -168,17 +199,18 @@ def fit(
             with log_path.open("a") as log:
                 log.write(json.dumps(record) + "\n")
             progress.write(json.dumps(record))
-        if step % config.checkpoint_every == 0 or step == config.steps:
+        saved_long_ago = time.perf_counter() - last_saved >= config.checkpoint_seconds
+        if (step % config.checkpoint_every == 0 and saved_long_ago) or finished:
+            last_saved = time.perf_counter()
             state = {
                 "network": network.state_dict(),
                 "optimizer": optimizer.state_dict(),
-                "schedule": schedule.state_dict(),
-                "rng": rng.bit_generator.state,
                 "step": step,
                 "elapsed": time.perf_counter() - started,
             }
             with atomic_path(state_path) as partial:  # a kill mid-write keeps the last state
                 torch.save(state, partial)
+    feed.close()  # ends the workers
     progress.close()
     final = {**evaluate(network), "seconds": round(time.perf_counter() - started), "steps": step}
     network.train()
@@ -219,15 +251,15 @@ def train_network(
     val_rng = np.random.default_rng(12345)
     val_batches = [val_sampler(val_rng, 16) for _ in range(config.val_batches)]
 
-    def step_loss(network: torch.nn.Module, rng: np.random.Generator, batch: int) -> torch.Tensor:
-        inputs, targets = to_tensors(sampler(rng, batch), device)
+    def batch_loss(network: torch.nn.Module, batch: Batch) -> torch.Tensor:
+        inputs, targets = to_tensors(batch, device)
         weights = pixel_weights(inputs) if pixel_weights else None
         return segmentation_loss(network(inputs), targets, weights)
 
     def evaluate(network: torch.nn.Module) -> dict:
         return {"val_iou": mean_iou(network, val_batches, device)}
 
-    final = fit(network, step_loss, evaluate, config, out, desc)
+    final = fit(network, sampler, batch_loss, evaluate, config, out, desc)
     network = network.cpu()  # what ships is read on the CPU
     save_checkpoint(
         out,

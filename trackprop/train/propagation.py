@@ -16,7 +16,6 @@ from trackprop.models.encoding import encode_input, mask_channel
 from trackprop.models.features import feature_extractor
 from trackprop.models.matching import matching_channel, object_memory, unit_features
 from trackprop.train.loop import TrainConfig, torch_device, train_network
-from trackprop.train.own_propagation import OwnPropagation
 from trackprop.train.propagation_data import (
     Pair,
     PairConfig,
@@ -35,7 +34,7 @@ NO_MEMORY = 0.1  # share of samples whose map is blank, as for an object no anno
 OWN_SHARE = 0.5  # with own errors: share of samples from the shipped propagator's own run
 
 
-def propagation_sampler(store: VideoStore, roi: RoiConfig, own: OwnPropagation | None = None):
+def propagation_sampler(store: VideoStore, roi: RoiConfig, own=None):
     def pair(rng: np.random.Generator) -> Pair:
         if own is not None and rng.random() < OWN_SHARE:
             sample = own.pair(store, store.index[rng.integers(len(store.index))], rng)
@@ -90,8 +89,13 @@ def train_propagation(
 ) -> dict:
     if memory and own_errors:
         raise TrackpropError("--own-errors trains the plain propagation network, not --memory.")
+    if config.workers and (memory or own_errors):
+        # Their samples run networks (the feature extractor, the shipped propagator), which
+        # forked workers would share with the training: those two cut their batches themselves.
+        raise TrackpropError("--workers cuts plain samples; --memory and --own-errors take none.")
     roi = RoiConfig(enlarge=ENLARGE, size=config.size)
-    store, val_store = VideoStore(data, split), VideoStore(val, val_split)
+    store = VideoStore(data, split, workers=config.workers)
+    val_store = VideoStore(val, val_split, workers=config.workers)
     print(
         f"train: {store.num_videos} videos, {len(store.index)} object-frames; val: {val_store.num_videos} videos"
     )
@@ -99,7 +103,13 @@ def train_propagation(
         extractor = feature_extractor().to(torch_device(config.device))
         samplers = memory_sampler(store, roi, extractor), memory_sampler(val_store, roi, extractor)
     else:
-        own = OwnPropagation(roi) if own_errors else None
+        own = None
+        if own_errors:
+            # Imported here: it runs the shipped propagator and its trackers, which need
+            # OpenCV's contrib build (a GPU machine's OpenCV may lack it and still train).
+            from trackprop.train.own_propagation import OwnPropagation
+
+            own = OwnPropagation(roi)
         samplers = propagation_sampler(store, roi, own), propagation_sampler(val_store, roi, own)
     return train_network(
         *samplers, 5 if memory else 4, config, out, "train propagation", enlarge=ENLARGE

@@ -9,6 +9,8 @@ the network's square input and jointly augmented.
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
 from dataclasses import dataclass
 
 import cv2
@@ -44,6 +46,21 @@ class PairConfig:
 HIDDEN_REACH = 5  # a hidden frame counts if the object shows within this many frames of it
 
 
+def read_video(root: str, name: str) -> tuple[list[bytes], MaskStore, list[list[int]]]:
+    """A video's frames as their JPEG bytes, its label maps compressed, and the objects each
+    frame shows."""
+    davis = DavisRoot(root)
+    paths = davis.frame_paths(name)
+    first = davis.read_annotation(name, 0)
+    store = MaskStore(len(paths), *first.shape)
+    shown = []
+    for t in range(len(paths)):
+        labels = davis.read_annotation(name, t)
+        store[t] = labels
+        shown.append([int(o) for o in np.unique(labels) if o != 0])
+    return [path.read_bytes() for path in paths], store, shown
+
+
 class VideoStore:
     """All frames and label maps of a DAVIS split, held compressed in memory.
 
@@ -51,25 +68,22 @@ class VideoStore:
     a few thousand 480p frames fit in a few hundred MB; a sample decodes only what it uses.
     """
 
-    def __init__(self, root: str, split: str, limit: int | None = None):
-        davis = DavisRoot(root)
-        self.frames: list[list[bytes]] = []
-        self.labels: list[MaskStore] = []
-        self.index: list[
-            tuple[int, int, int]
-        ] = []  # (video, frame, object) with the object visible
-        for v, name in enumerate(
-            tqdm(davis.sequences(split)[:limit], desc=f"loading {split}", leave=False)
-        ):
-            paths = davis.frame_paths(name)
-            self.frames.append([path.read_bytes() for path in paths])
-            first = davis.read_annotation(name, 0)
-            store = MaskStore(len(paths), *first.shape)
-            for t in range(len(paths)):
-                labels = davis.read_annotation(name, t)
-                store[t] = labels
-                self.index.extend((v, t, int(o)) for o in np.unique(labels) if o != 0)
-            self.labels.append(store)
+    def __init__(self, root: str, split: str, limit: int | None = None, workers: int = 0):
+        names = DavisRoot(root).sequences(split)[:limit]
+        read = functools.partial(read_video, root)
+        if workers > 0:  # on a GPU machine: the videos of a large set in a few seconds
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                videos = list(tqdm(pool.imap(read, names), f"loading {split}", len(names)))
+        else:
+            videos = [read(name) for name in tqdm(names, desc=f"loading {split}", leave=False)]
+        self.frames: list[list[bytes]] = [frames for frames, _, _ in videos]
+        self.labels: list[MaskStore] = [labels for _, labels, _ in videos]
+        self.index: list[tuple[int, int, int]] = [  # (video, frame, object) with the object visible
+            (v, t, o)
+            for v, (_, _, shown) in enumerate(videos)
+            for t, objects in enumerate(shown)
+            for o in objects
+        ]
         self.showing: dict[tuple[int, int], list[int]] = {}  # (video, object) -> its frames
         for v, t, obj in self.index:
             self.showing.setdefault((v, obj), []).append(t)

@@ -35,16 +35,15 @@ def train_tracker(
     split: str = "train",
     val_split: str = "val",
 ) -> dict:
-    store, val_store = VideoStore(data, split), VideoStore(val, val_split)
+    store = VideoStore(data, split, workers=config.workers)
+    val_store = VideoStore(val, val_split, workers=config.workers)
     print(f"train: {store.num_videos} videos; val: {val_store.num_videos} videos")
     val_rng = np.random.default_rng(12345)
     val_batches = [training.make_batch(val_store, val_rng, 16) for _ in range(config.val_batches)]
 
-    def step_loss(net: torch.nn.Module, rng: np.random.Generator, batch: int) -> torch.Tensor:
-        return training.loss(net, training.make_batch(store, rng, batch))
-
     net = training.build()
     evaluate = partial(training.metrics, batches=val_batches)
-    final = fit(net, step_loss, evaluate, config, Path(out), f"train {training.name}")
+    sampler = partial(training.make_batch, store)
+    final = fit(net, sampler, training.loss, evaluate, config, Path(out), f"train {training.name}")
     save_weights(out, net, train=asdict(config), result=final)
     return final
