@@ -18,7 +18,7 @@ DEVICE=${DEVICE:-cuda}
 OUT=${OUT:-/tmp/gpu_out}
 WORK=${WORK:-/tmp/gpu_work}
 PYTHON=${PYTHON:-python3}
-cores=$(nproc)
+cores=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)  # nproc obeys OMP_NUM_THREADS
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1  # one core per process: the workers take the rest
 mkdir -p "$OUT" "$WORK"
 if ls .whl/*.whl >/dev/null 2>&1; then
@@ -27,7 +27,8 @@ if ls .whl/*.whl >/dev/null 2>&1; then
   export PYTHONPATH=/tmp/site:$PWD
 fi
 stamp() { echo "$(($(date +%s) - started)) s: $*" | tee -a "$OUT/steps.txt"; }
-trackprop() { $PYTHON -c 'import sys; from trackprop.cli import main; sys.exit(main())' "$@"; }
+entry='import sys; from trackprop.cli import main; sys.exit(main())'  # not installed there
+trackprop() { $PYTHON -c "$entry" "$@"; }
 nvidia-smi --query-gpu=name,memory.total --format=csv >"$OUT/gpu.txt" 2>&1
 stamp "start on $cores cores"
 [ -d "$WORK/train" ] || trackprop data synth --cache .pack/train --out "$WORK/train" --videos "$VIDEOS" --frames 30 \
@@ -44,9 +45,9 @@ case $NETWORK in
   refine) command=(train interaction --round refine --init trackprop/weights/interaction_refine.pt --lr 2e-4 --size 320) ;;
   *) echo "NETWORK: propagation, first or refine" >&2; exit 2 ;;
 esac
-timeout $((left + 90)) $PYTHON -c 'import sys; from trackprop.cli import main; sys.exit(main())' \
+timeout $((left + 90)) $PYTHON -c "$entry" \
   "${command[@]}" --data "$WORK/train" --val "$WORK/val" --val-split train \
-  --out "$WORK/$NETWORK.pt" --steps 1000000 --batch 32 --workers $((cores - 2)) \
+  --out "$WORK/$NETWORK.pt" --steps 1000000 --batch 32 --workers $((cores > 2 ? cores - 2 : 0)) \
   --minutes "$minutes" --threads 2 --device "$DEVICE" 2>&1 | tr '\r' '\n' >"$OUT/train.txt"
 stamp "trained ($minutes min schedule)"
 cp "$WORK/$NETWORK.pt" "$WORK/$NETWORK.log" "$OUT/" 2>/dev/null

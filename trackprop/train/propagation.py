@@ -7,6 +7,8 @@ annotated frame of the object and a few recent ones, `models/matching.py`, as
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
@@ -24,6 +26,9 @@ from trackprop.train.propagation_data import (
     sample_pair,
 )
 
+if TYPE_CHECKING:  # imported where used: it needs OpenCV's contrib trackers (see below)
+    from trackprop.train.own_propagation import OwnPropagation
+
 ENLARGE = RoiConfig().enlarge
 # Hard previous masks (farther frames, masks slid onto a neighbour) and hidden objects: with a
 # memory the network learns to side with the annotation where the two disagree, and to let go
@@ -34,7 +39,7 @@ NO_MEMORY = 0.1  # share of samples whose map is blank, as for an object no anno
 OWN_SHARE = 0.5  # with own errors: share of samples from the shipped propagator's own run
 
 
-def propagation_sampler(store: VideoStore, roi: RoiConfig, own=None):
+def propagation_sampler(store: VideoStore, roi: RoiConfig, own: OwnPropagation | None = None):
     def pair(rng: np.random.Generator) -> Pair:
         if own is not None and rng.random() < OWN_SHARE:
             sample = own.pair(store, store.index[rng.integers(len(store.index))], rng)

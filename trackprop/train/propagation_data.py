@@ -51,13 +51,11 @@ def read_video(root: str, name: str) -> tuple[list[bytes], MaskStore, list[list[
     frame shows."""
     davis = DavisRoot(root)
     paths = davis.frame_paths(name)
-    first = davis.read_annotation(name, 0)
-    store = MaskStore(len(paths), *first.shape)
-    shown = []
-    for t in range(len(paths)):
-        labels = davis.read_annotation(name, t)
+    maps = [davis.read_annotation(name, t) for t in range(len(paths))]
+    store = MaskStore(len(paths), *maps[0].shape)
+    for t, labels in enumerate(maps):
         store[t] = labels
-        shown.append([int(o) for o in np.unique(labels) if o != 0])
+    shown = [[int(o) for o in np.unique(labels) if o != 0] for labels in maps]
     return [path.read_bytes() for path in paths], store, shown
 
 
@@ -73,7 +71,9 @@ class VideoStore:
         read = functools.partial(read_video, root)
         if workers > 0:  # on a GPU machine: the videos of a large set in a few seconds
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                videos = list(tqdm(pool.imap(read, names), f"loading {split}", len(names)))
+                videos = list(
+                    tqdm(pool.imap(read, names), f"loading {split}", len(names), leave=False)
+                )
         else:
             videos = [read(name) for name in tqdm(names, desc=f"loading {split}", leave=False)]
         self.frames: list[list[bytes]] = [frames for frames, _, _ in videos]
