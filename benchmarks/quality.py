@@ -6,7 +6,7 @@ One row per (propagator, tracker), `none` (ROI = whole frame, the paper's "witho
 included. `--keyframes 25` restarts the trackers every 25 frames as `trackprop propagate` does
 (its resumable runs). `--network runs/x.pt` scores a candidate checkpoint before it ships; `--memory-weights`
 scores the memory propagator at several weights (how its default was chosen, on train-split
-videos); `--size 160` runs the network at another input side than it was trained at (README, "Speed").
+videos); `--int8` runs it in int8 (`models/quantize.py`); `--size 160` runs the network at another input side than it was trained at (README, "Speed").
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from benchmarks.common import load_sequence, machine
 from trackprop.config import DEFAULT_PROPAGATOR, RoiConfig, TrackerConfig
 from trackprop.data.davis import DavisRoot
 from trackprop.eval.metrics import video_j_and_f
-from trackprop.models.runtime import WEIGHTS, OnnxNetwork, onnx_for
+from trackprop.models.runtime import WEIGHTS, OnnxNetwork, int8_for, onnx_for
 from trackprop.propagators import PROPAGATORS
 from trackprop.session import Session
 from trackprop.trackers import TRACKERS
@@ -76,6 +76,9 @@ def main() -> None:
         "--size", type=int, help="input side to run the network at; default: its training side"
     )
     parser.add_argument(
+        "--int8", action="store_true", help="in int8, with the ranges beside the checkpoint"
+    )
+    parser.add_argument(
         "--lost-max-growth",
         type=float,
         default=RoiConfig().lost_max_growth,
@@ -96,6 +99,7 @@ def main() -> None:
         + (f" --network {args.network}" if args.network else "")
         + (f" --keyframes {args.keyframes}" if args.keyframes else "")
         + (f" --size {args.size}" if args.size else "")
+        + (" --int8" if args.int8 else "")
         + f" --lost-max-growth {args.lost_max_growth:g}`",
         "",
         "| propagator | network | tracker | J | F | J&F |",
@@ -105,7 +109,10 @@ def main() -> None:
     if args.memory_weights:
         rows = [("memory", {"weight": float(w)}) for w in args.memory_weights.split(",")]
     for propagator, options in rows:
-        network = OnnxNetwork(onnx_for(checkpoint(propagator), args.size), threads=args.threads)
+        path = onnx_for(checkpoint(propagator), args.size)
+        if args.int8:
+            path = int8_for(checkpoint(propagator), path)
+        network = OnnxNetwork(path, threads=args.threads)
         for tracker in args.trackers.split(","):
             built = PROPAGATORS[propagator](
                 network,

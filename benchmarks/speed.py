@@ -35,9 +35,15 @@ def pick(root: DavisRoot, split: str, objects: int) -> str:
 
 
 def measure(
-    video: Path, first_mask: np.ndarray, tracker: str, propagator: str, threads: int
+    video: Path,
+    first_mask: np.ndarray,
+    tracker: str,
+    propagator: str,
+    threads: int,
+    int8: bool = False,
 ) -> dict:
-    network = OnnxNetwork(shipped(PROPAGATORS[propagator].network_name), threads=threads)
+    name = PROPAGATORS[propagator].network_name
+    network = OnnxNetwork(shipped(name, int8=int8), threads=threads)
     session = Session(video, tracker=tracker, network=network, propagator=propagator)
     session.add_mask(0, first_mask)
     start = time.perf_counter()
@@ -59,6 +65,9 @@ def main() -> None:
     parser.add_argument("--trackers", default=",".join(TRACKERS))
     parser.add_argument("--propagators", default=DEFAULT_PROPAGATOR)
     parser.add_argument("--out", default="benchmarks/results/speed.md")
+    parser.add_argument(
+        "--int8", action="store_true", help="the propagation network in int8 (where it ships)"
+    )
     args = parser.parse_args()
     cv2.setNumThreads(args.threads)
     root = DavisRoot(args.root)
@@ -73,11 +82,12 @@ def main() -> None:
                     writer.write(frame)
             for propagator in args.propagators.split(","):
                 for tracker in args.trackers.split(","):
-                    result = measure(video, labels[0], tracker, propagator, args.threads)
+                    result = measure(video, labels[0], tracker, propagator, args.threads, args.int8)
                     rows.append((propagator, tracker, objects, result))
                     print(propagator, tracker, objects, {k: round(v, 1) for k, v in result.items()})
     lines = [
-        f"Propagation speed, 854x480 mp4, {machine(args.threads)}. Command: `python -m benchmarks.speed --root {args.root} --propagators {args.propagators}`",
+        f"Propagation speed, 854x480 mp4, {machine(args.threads)}. Command: `python -m benchmarks.speed --root {args.root} --propagators {args.propagators}"
+        + (" --int8`" if args.int8 else "`"),
         "",
         "| propagator | tracker | objects | frames/s | decode ms | tracker ms | crop ms | network ms | memory ms | merge ms |",
         "|---|---|---|---|---|---|---|---|---|---|",

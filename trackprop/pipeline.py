@@ -41,6 +41,7 @@ class Job:
     feather: int = 0  # px of soft edge in the alpha export
     keyframe_every: int = KEYFRAME_EVERY  # frames between the resumable run's keyframes
     device: str = "cpu"  # of the networks (ONNX Runtime provider)
+    int8: bool = False  # the propagation network in int8 on the CPU (models/quantize.py)
     name: str = ""  # how reports call it (default: the video's stem)
 
     @property
@@ -111,7 +112,12 @@ def run_job(
         raise TrackpropError(f"--feather {job.feather}: give 0 or more pixels.")
     kind, prompt = job.prompt()
     session = Session(
-        job.video, job.tracker, threads=threads, propagator=job.propagator, device=job.device
+        job.video,
+        job.tracker,
+        threads=threads,
+        propagator=job.propagator,
+        device=job.device,
+        int8=job.int8,
     )
     frame = apply_prompt(job, session)
     arguments = {

@@ -70,13 +70,16 @@ class Session:
         threads: int = 2,
         propagator: str | Propagator = DEFAULT_PROPAGATOR,
         device: str = "cpu",
+        int8: bool = False,
     ):
         make_tracker(tracker)  # fail now on unknown names, not mid-propagation
         providers(device)  # and on a device this machine does not have
         self.device = device  # of the networks (ONNX Runtime's provider); trackers use the CPU
         if isinstance(propagator, str):
             build = propagator_class(propagator)
-            network = network or OnnxNetwork(shipped(build.network_name), threads, device)
+            network = network or OnnxNetwork(
+                shipped(build.network_name, device, int8), threads, device
+            )
             propagator = build(network, roi, TrackerConfig(name=tracker))
         self.propagator = propagator
         self.frames = open_frames(frames)

@@ -2,12 +2,14 @@
 
 Each network ships once, as an fp16 torch checkpoint (trackprop/weights/<name>.pt). Its ONNX
 file is built from it on first use (torch is imported only then) and cached under
-<cache>/onnx/<name>-<checkpoint digest>.onnx, so a new checkpoint never meets a stale file.
+<cache>/onnx/<name>-<checkpoint digest>.onnx, so a new checkpoint never meets a stale file. A
+network whose activation ranges ship beside it can run in int8 on the CPU (`quantize.py`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,7 @@ import onnxruntime
 from trackprop.atomic import atomic_path
 from trackprop.cache import cache_dir
 from trackprop.errors import TrackpropError
+from trackprop.models.quantize import build_int8, int8_path, ranges_for
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 
@@ -56,6 +59,7 @@ class OnnxNetwork:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # errors only: an int8 build's unused constants are no news
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Idle threads sleep instead of spinning: a frame runs two sessions (network, memory
         # features) and the trackers in turn, and spinning threads of one starve the others.
@@ -121,6 +125,24 @@ def imagenet_features() -> Path:
     return _build_once(path, build)
 
 
-def shipped(name: str) -> Path:
-    """ONNX path of a network that ships inside the package (trackprop/weights/<name>.pt)."""
-    return onnx_for(WEIGHTS / f"{name}.pt")
+def shipped(name: str, device: str = "cpu", int8: bool = False) -> Path:
+    """ONNX path of a network that ships inside the package (trackprop/weights/<name>.pt); with
+    `int8`, on the CPU, in int8 where its activation ranges ship beside it (models/quantize.py)."""
+    checkpoint = WEIGHTS / f"{name}.pt"
+    fp32 = onnx_for(checkpoint)
+    if not int8 or device != "cpu" or not ranges_for(checkpoint).is_file():
+        return fp32
+    try:
+        return int8_for(checkpoint, fp32)
+    except TrackpropError as error:  # ranges from another exporter's tensor names: run fp32
+        warnings.warn(f"{error} Running {name} in fp32.", stacklevel=2)
+        return fp32
+
+
+def int8_for(checkpoint: Path, fp32: Path) -> Path:
+    """The int8 build of a checkpoint's ONNX file `fp32` with the ranges beside the checkpoint,
+    built into the cache on first use."""
+    ranges = ranges_for(checkpoint)
+    if not ranges.is_file():
+        raise TrackpropError(f"{ranges}: no int8 ranges for this network.")
+    return _build_once(int8_path(fp32, ranges), lambda out: build_int8(fp32, ranges, out))

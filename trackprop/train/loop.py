@@ -32,6 +32,7 @@ from trackprop.models.networks import (
     save_checkpoint,
 )
 from trackprop.train.feed import Sampler, batches
+from trackprop.train.quantization_aware import quantization_aware
 
 Batch = tuple[np.ndarray, np.ndarray]
 BatchLoss = Callable[[torch.nn.Module, Any], torch.Tensor]
@@ -58,6 +59,7 @@ class TrainConfig:
     device: str = "cpu"  # torch device of the training ("cuda" where one is present)
     workers: int = 0  # processes cutting the batches (0: the training's own)
     minutes: float | None = None  # the schedule ends at this wall time if before `steps`
+    int8_aware: bool = False  # fine-tune with int8 rounding simulated (quantization_aware.py)
 
 
 def segmentation_loss(
@@ -247,6 +249,8 @@ def train_network(
     out = Path(out)
     device = torch_device(config.device)
     network = initial_network(config, in_channels)
+    if config.int8_aware:
+        network = quantization_aware(network)
     network = network.to(device, memory_format=torch.channels_last)
     val_rng = np.random.default_rng(12345)
     val_batches = [val_sampler(val_rng, 16) for _ in range(config.val_batches)]
