@@ -8,6 +8,11 @@ its centre with the size the propagator takes from the previous mask, `size` its
 the tracker's centre; `none` is the propagator as it ships. Where the object is absent the
 propagator's own ROI is kept. The gap between `none` and `box` is what a better tracker (or
 re-detection) could gain with today's network; the rest is the network's.
+
+Two oracles leave the ROI alone and check identity instead, as a perfect re-identification
+head would: `check-refound` drops a re-found object's mask (the object was lost) unless at
+least half of it lies on the object, `check-every` does so on every frame; a dropped mask makes
+the object lost, as the propagator's own checks do. They bound what such a head could gain.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from trackprop.propagators.roi_tracker import ObjectTrack, RoiTrackerPropagator
 from trackprop.roi import expand_box
 from trackprop.session import Session
 
+CHECKS = ("check-refound", "check-every")  # identity oracles: the ROI stays the propagator's
+IDENTITY_SHARE = 0.5  # an identity oracle keeps a mask at least this much on the object
+
 
 class OracleRoi(RoiTrackerPropagator):
     """`roi-tracker` whose ROI takes the oracle's part from the ground truth `truth` (T,H,W)."""
@@ -41,10 +49,17 @@ class OracleRoi(RoiTrackerPropagator):
         self.frame += 1  # the benchmark propagates forward from frame 0
         return super().step(frame, tracks, upcoming)
 
+    def _accept(self, track: ObjectTrack, mask: np.ndarray) -> bool:
+        if self.oracle not in CHECKS or (self.oracle == "check-refound" and not track.lost_frames):
+            return True
+        inside = mask.astype(bool)
+        on_object = inside & (self.truth[self.frame] == track.object_id)
+        return on_object.sum() >= IDENTITY_SHARE * inside.sum()
+
     def _region(self, track: ObjectTrack, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         roi, previous = super()._region(track, frame)
         box = mask_box((self.truth[self.frame] == track.object_id).astype(np.uint8))
-        if box is None or self.oracle == "none":
+        if box is None or self.oracle in ("none", *CHECKS):
             return roi, previous
         centre, size = center_size(box)
         if self.oracle == "centre" and track.last_box is not None:

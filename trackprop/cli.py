@@ -107,6 +107,8 @@ def cmd_train_propagation(args: argparse.Namespace) -> None:
         args.val_split,
         args.memory,
         args.own_errors,
+        args.box_jitter,
+        args.revealed,
     )
     report_training(args.out, result)
 
@@ -516,6 +518,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--own-errors",
         action="store_true",
         help="half the previous masks and ROIs are the shipped propagator's own, 1-5 frames on",
+    )
+    propagation.add_argument(
+        "--box-jitter",
+        type=float,
+        help="the simulated tracker's error (shift and log-scale, a fraction of the box's size) "
+        "in training samples; default: PAIRS in train/propagation.py",
+    )
+    propagation.add_argument(
+        "--revealed",
+        type=float,
+        default=0.0,
+        help="share of training samples whose previous mask shows one side of the object only "
+        "(it was half hidden and comes out whole)",
     )
     propagation.set_defaults(func=cmd_train_propagation)
     interaction = train_commands.add_parser("interaction", help="a scribble-to-mask network")

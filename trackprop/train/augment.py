@@ -81,7 +81,15 @@ def part_of(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """`region` whole, or the part of it on one side of a random line near its centre."""
     if rng.random() < 0.5:
         return region
+    return one_side(region, rng)
+
+
+def one_side(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The part of `region` (bool) on one side of a random line near its centre (20-80 % of it
+    along the line's normal)."""
     ys, xs = np.nonzero(region)
+    if not len(ys):
+        return region
     angle = rng.uniform(0, 2 * np.pi)
     along = (xs - xs.mean()) * np.cos(angle) + (ys - ys.mean()) * np.sin(angle)
     keep = along > rng.uniform(-0.3, 0.3) * (np.ptp(along) + 1)

@@ -7,6 +7,7 @@ annotated frame of the object and a few recent ones, `models/matching.py`, as
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,13 +40,18 @@ NO_MEMORY = 0.1  # share of samples whose map is blank, as for an object no anno
 OWN_SHARE = 0.5  # with own errors: share of samples from the shipped propagator's own run
 
 
-def propagation_sampler(store: VideoStore, roi: RoiConfig, own: OwnPropagation | None = None):
+def propagation_sampler(
+    store: VideoStore,
+    roi: RoiConfig,
+    own: OwnPropagation | None = None,
+    pairs: PairConfig = PAIRS,
+):
     def pair(rng: np.random.Generator) -> Pair:
         if own is not None and rng.random() < OWN_SHARE:
             sample = own.pair(store, store.index[rng.integers(len(store.index))], rng)
             if sample is not None:
                 return sample
-        return sample_pair(store, rng, roi, PAIRS)
+        return sample_pair(store, rng, roi, pairs)
 
     def sample(rng: np.random.Generator, batch: int):
         pairs = [pair(rng) for _ in range(batch)]
@@ -91,9 +97,18 @@ def train_propagation(
     val_split: str = "val",
     memory: bool = False,
     own_errors: bool = False,
+    box_jitter: float | None = None,
+    revealed: float = 0.0,
 ) -> dict:
+    """`box_jitter` (a fraction of the box's size) overrides PAIRS' simulated tracker error in the
+    training samples and `revealed` their share of half-hidden previous masks (PairConfig); the
+    val samples keep PAIRS', so val IoU stays comparable between runs."""
     if memory and own_errors:
         raise TrackpropError("--own-errors trains the plain propagation network, not --memory.")
+    if (box_jitter is not None or revealed) and memory:
+        raise TrackpropError(
+            "--box-jitter and --revealed train the plain propagation network, not --memory."
+        )
     if config.workers and (memory or own_errors):
         # Their samples run networks (the feature extractor, the shipped propagator), which
         # forked workers would share with the training: those two cut their batches themselves.
@@ -115,7 +130,15 @@ def train_propagation(
             from trackprop.train.own_propagation import OwnPropagation
 
             own = OwnPropagation(roi)
-        samplers = propagation_sampler(store, roi, own), propagation_sampler(val_store, roi, own)
+        pairs = replace(
+            PAIRS,
+            box_jitter=PAIRS.box_jitter if box_jitter is None else box_jitter,
+            revealed_probability=revealed,
+        )
+        samplers = (
+            propagation_sampler(store, roi, own, pairs),
+            propagation_sampler(val_store, roi, own),
+        )
     return train_network(
         *samplers, 5 if memory else 4, config, out, "train propagation", enlarge=ENLARGE
     )

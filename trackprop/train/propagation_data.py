@@ -25,6 +25,7 @@ from trackprop.roi import crop_roi, expand_box, object_crop
 from trackprop.train.augment import (
     JointAugment,
     grow_into_neighbour,
+    one_side,
     paint_ellipses,
     virtual_previous_mask,
 )
@@ -41,6 +42,10 @@ class PairConfig:
     # The object is hidden (behind an occluder, out of frame) and the ROI sits where it was last
     # seen: the target is empty, so the network learns to let go of an occluder or background.
     hidden_probability: float = 0.0
+    # The previous mask shows only one side of the object, which was half hidden (behind an
+    # occluder that moves off, or outside the frame) and now shows whole: the network learns to
+    # take the revealed part back instead of shrinking to the part it was shown.
+    revealed_probability: float = 0.0
 
 
 HIDDEN_REACH = 5  # a hidden frame counts if the object shows within this many frames of it
@@ -155,6 +160,8 @@ def cut_pair(
             previous = virtual_previous_mask(target, rng)
     else:
         previous = virtual_previous_mask(target, rng)
+    if rng.random() < config.revealed_probability:
+        previous = one_side(previous > 0, rng).astype(np.uint8)
     if rng.random() < config.neighbour_probability:
         previous = grow_into_neighbour(previous > 0, target > 0, labels, rng).astype(np.uint8)
     if rng.random() < config.noise_probability:
