@@ -87,17 +87,17 @@ def test_a_mask_grows_only_into_another_object(rng):
     assert np.array_equal(grow_into_neighbour(target, target, alone, rng), target)
 
 
-def test_one_side_keeps_a_connected_share_of_the_object_cut_by_a_line(rng):
+def test_one_side_keeps_the_objects_pixels_on_one_side_of_a_line(rng):
     region = blob().astype(bool)
+    ys, xs = np.nonzero(region)
+    angles = np.deg2rad(np.arange(360))
+    along = np.outer(np.cos(angles), xs) + np.outer(np.sin(angles), ys)
     for _ in range(20):
         side = one_side(region, rng)
         assert not (side & ~region).any()  # only the object's own pixels
         assert 0 < side.sum() < region.sum()  # a real cut, never all or nothing
-        ys, xs = np.nonzero(region)
         # Everything kept lies on one side of a straight line: along some direction (searched
         # per degree) every kept pixel projects beyond every dropped one (1.5 px for rounding).
-        angles = np.deg2rad(np.arange(360))
-        along = np.outer(np.cos(angles), xs) + np.outer(np.sin(angles), ys)
         kept = side[ys, xs]
         gap = along[:, kept].min(axis=1) - along[:, ~kept].max(axis=1)
         assert gap.max() > -1.5

@@ -44,14 +44,14 @@ def propagation_sampler(
     store: VideoStore,
     roi: RoiConfig,
     own: OwnPropagation | None = None,
-    pairs: PairConfig = PAIRS,
+    config: PairConfig = PAIRS,
 ):
     def pair(rng: np.random.Generator) -> Pair:
         if own is not None and rng.random() < OWN_SHARE:
             sample = own.pair(store, store.index[rng.integers(len(store.index))], rng)
             if sample is not None:
                 return sample
-        return sample_pair(store, rng, roi, pairs)
+        return sample_pair(store, rng, roi, config)
 
     def sample(rng: np.random.Generator, batch: int):
         pairs = [pair(rng) for _ in range(batch)]

@@ -160,7 +160,8 @@ def cut_pair(
             previous = virtual_previous_mask(target, rng)
     else:
         previous = virtual_previous_mask(target, rng)
-    if rng.random() < config.revealed_probability:
+    # Drawn only when asked for, so that trainings without it keep their random stream.
+    if config.revealed_probability and rng.random() < config.revealed_probability:
         previous = one_side(previous > 0, rng).astype(np.uint8)
     if rng.random() < config.neighbour_probability:
         previous = grow_into_neighbour(previous > 0, target > 0, labels, rng).astype(np.uint8)
