@@ -1,5 +1,6 @@
-"""The training loop's batches, schedule and wall-time limit: batches are a function of the step
-(the same in forked workers, after a resume), the schedule is one cycle, `minutes` ends it."""
+"""The training loop's batches, schedule and wall-time limit: batches are a function of the seed
+and the step (the same in forked workers, after a resume), the schedule is one cycle, `minutes`
+ends it."""
 
 import json
 import os
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from trackprop.cli import build_parser, train_config
 from trackprop.data.builtin import builtin_pool
 from trackprop.data.synth import SynthConfig, synthesize
 from trackprop.errors import TrackpropError
@@ -89,3 +91,9 @@ def test_a_training_with_minutes_ends_in_time_with_its_log_and_state(root, tmp_p
     assert state["step"] == result["steps"] and state["elapsed"] >= 6
     with pytest.raises(TrackpropError, match="--workers cuts plain samples"):
         train_propagation(str(root), str(out), str(root), config, "train", "train", True)
+
+
+def test_the_command_line_seed_picks_the_training_stream():
+    common = ["train", "propagation", "--data", "d", "--val", "v", "--out", "o.pt"]
+    assert train_config(build_parser().parse_args(common)).seed == 0
+    assert train_config(build_parser().parse_args([*common, "--seed", "5"])).seed == 5

@@ -82,6 +82,7 @@ def train_config(args: argparse.Namespace):
         threads=args.threads,
         workers=args.workers,
         minutes=args.minutes,
+        seed=args.seed,
         checkpoint_seconds=30 if segmentation.get("device") == "cuda" else 0,
         **segmentation,
     )
@@ -344,6 +345,12 @@ def add_training_args(parser: argparse.ArgumentParser, steps: int, batch: int, l
         "--minutes",
         type=float,
         help="end the schedule at this wall time if the steps are not done by then",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="the training samples' random stream: one recipe run again with another draw",
     )
 
 
