@@ -111,6 +111,24 @@ def test_splits_share_no_image(tmp_path, monkeypatch):
     assert split_of("s1") == split_of("s1")
 
 
+def test_training_only_backgrounds_join_the_train_split_when_asked(tmp_path):
+    """`--more-backgrounds`: the extra wallpapers join train only, and only when asked, so the
+    sets made without them (every val set) stay the same."""
+    backgrounds = [{"name": f"b{i}", "path": f"/b{i}.jpg"} for i in range(20)]
+    extra = [{"name": f"x{i}", "path": f"/x{i}.jpg"} for i in range(5)]
+    manifest = {"stamps": [], "backgrounds": backgrounds, "clips": []}
+    (tmp_path / "manifest.json").write_text(json.dumps({**manifest, "train_backgrounds": extra}))
+    plain, more = pool_from_manifest("train", tmp_path), pool_from_manifest("train", tmp_path, True)
+    assert more.backgrounds == plain.backgrounds + [f"/x{i}.jpg" for i in range(5)]
+    assert not set(pool_from_manifest("val", tmp_path).backgrounds) & set(more.backgrounds)
+    with pytest.raises(TrackpropError, match="train split only, not 'val'"):
+        pool_from_manifest("val", tmp_path, True)
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))  # a cache from before them
+    assert pool_from_manifest("train", tmp_path).backgrounds == plain.backgrounds
+    with pytest.raises(TrackpropError, match="run 'trackprop data fetch'"):
+        pool_from_manifest("train", tmp_path, True)
+
+
 def test_missing_manifest_says_what_to_run(tmp_path):
     with pytest.raises(TrackpropError, match="run 'trackprop data fetch' first"):
         load_manifest(tmp_path)
@@ -165,11 +183,16 @@ def test_a_pack_holds_one_split_small_and_synthesises_like_the_cache(tmp_path):
         path = cache / f"b{i}.png"
         Image.fromarray(pool.backgrounds[i % 3]).save(path)
         backgrounds.append({"name": f"b{i}", "path": str(path)})
+    extra = [{"name": "x0", "path": backgrounds[0]["path"]}]
     (cache / "manifest.json").write_text(
-        json.dumps({"version": 2, "stamps": stamps, "backgrounds": backgrounds, "clips": []})
+        json.dumps(
+            {"stamps": stamps, "backgrounds": backgrounds, "train_backgrounds": extra, "clips": []}
+        )
     )
     out = tmp_path / "pack"
     packed = pack_split("train", out, cache)
+    assert [b["name"] for b in packed["train_backgrounds"]] == ["x0"]
+    assert pack_split("val", tmp_path / "val_pack", cache)["train_backgrounds"] == []
     assert {s["name"] for s in packed["stamps"]} == {
         s["name"] for s in stamps if split_of(s["name"]) == "train"
     }
@@ -183,5 +206,7 @@ def test_a_pack_holds_one_split_small_and_synthesises_like_the_cache(tmp_path):
     assert colour_error.mean() < 4
     packed_pool = pool_from_manifest("train", out)
     assert len(packed_pool.photos) == len(packed["stamps"]) and packed_pool.backgrounds
+    more = pool_from_manifest("train", out, more_backgrounds=True)
+    assert len(more.backgrounds) == len(packed_pool.backgrounds) + 1
     [info] = synthesize(tmp_path / "videos", packed_pool, videos=1, seed=0, config=SMALL)
     assert info["objects"] == 2

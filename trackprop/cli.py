@@ -23,7 +23,8 @@ def cmd_data_synth(args: argparse.Namespace) -> None:
 
     if not 0 <= args.cartoon_objects <= 1:
         raise TrackpropError(f"--cartoon-objects {args.cartoon_objects}: give a share in 0-1.")
-    pool = pool_from_manifest(args.split, Path(args.cache) if args.cache else None)
+    cache = Path(args.cache) if args.cache else None
+    pool = pool_from_manifest(args.split, cache, args.more_backgrounds)
     config = SynthConfig(
         frames=args.frames,
         height=args.height,
@@ -386,6 +387,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="share of the annotated objects drawn from the cartoon stamps (0-1)",
+    )
+    synth.add_argument(
+        "--more-backgrounds",
+        action="store_true",
+        help="train split: also the training-only wallpapers (val never sees them)",
     )
     synth.set_defaults(func=cmd_data_synth)
 

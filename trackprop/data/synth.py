@@ -32,6 +32,7 @@ from trackprop.data.synth_motion import (
     smooth_noise,
 )
 from trackprop.data.synth_render import Layer, background_view, photometric, render_layers
+from trackprop.errors import TrackpropError
 
 SPLIT_CODES = {"train": 0, "val": 1}
 Image_ = np.ndarray | str  # an image in memory or the path of one
@@ -74,14 +75,28 @@ class VideoPlan:
     num_objects: int
 
 
-def pool_from_manifest(split: str, cache: Path | None = None) -> ImagePool:
-    """The fetched imagery of one split; train and val share no stamp and no background."""
+def pool_from_manifest(
+    split: str, cache: Path | None = None, more_backgrounds: bool = False
+) -> ImagePool:
+    """The fetched imagery of one split; train and val share no stamp and no background.
+
+    `more_backgrounds` adds the training-only backgrounds (train split only).
+    """
+    if more_backgrounds and split != "train":
+        raise TrackpropError(f"more backgrounds are for the train split only, not '{split}'.")
     manifest = load_manifest(cache)
     stamps = [s for s in manifest["stamps"] if split_of(s["name"]) == split]
+    backgrounds = [b["path"] for b in manifest["backgrounds"] if split_of(b["name"]) == split]
+    if more_backgrounds:
+        if not manifest["train_backgrounds"]:
+            raise TrackpropError(
+                "no training-only backgrounds fetched; run 'trackprop data fetch'."
+            )
+        backgrounds += [b["path"] for b in manifest["train_backgrounds"]]
     return ImagePool(
         photos=[s["path"] for s in stamps if s["kind"] == "photo"],
         cartoons=[s["path"] for s in stamps if s["kind"] == "cartoon"],
-        backgrounds=[b["path"] for b in manifest["backgrounds"] if split_of(b["name"]) == split],
+        backgrounds=backgrounds,
     )
 
 
