@@ -1,6 +1,7 @@
 """Property tests (hypothesis): the merge, RLE and PNG round trips, ROI crop/paste, guidance."""
 
 import io
+import zlib
 
 import numpy as np
 from hypothesis import given, settings
@@ -124,3 +125,44 @@ def test_strokes_stay_on_the_frame_whatever_the_points(points, object_id):
     strokes = rasterize(items, (20, 30))
     assert set(strokes) == {object_id}
     assert strokes[object_id].shape == (20, 30) and strokes[object_id].any()
+
+
+@st.composite
+def sparse_label_maps(draw):
+    """(H,W) uint8 label maps, mostly background (as propagated frames are), some empty."""
+    height, width = draw(st.integers(1, 24)), draw(st.integers(1, 24))
+    labels = np.zeros((height, width), np.uint8)
+    for _ in range(draw(st.integers(0, 3))):
+        y0, x0 = draw(st.integers(0, height - 1)), draw(st.integers(0, width - 1))
+        y1, x1 = draw(st.integers(y0 + 1, height)), draw(st.integers(x0 + 1, width))
+        labels[y0:y1, x0:x1] = draw(st.integers(1, 255))
+    return labels
+
+
+@PROPERTY
+@given(sparse_label_maps())
+def test_the_mask_store_gives_back_what_it_was_given(labels):
+    from trackprop.masks import MaskStore
+
+    store = MaskStore(3, *labels.shape)
+    store[1] = labels
+    store[2] = labels.astype(bool)  # an object's mask stored as a label map
+    assert np.array_equal(store[1], labels) and store[1].dtype == np.uint8
+    assert np.array_equal(store[2], labels > 0)
+    assert not store[0].any() and 0 not in store
+    assert np.array_equal(store.to_array(), np.stack([store[0], labels, labels > 0]))
+    store.frames[0] = zlib.compress(labels.tobytes())  # the whole map: GUI histories before bands
+    assert np.array_equal(store[0], labels)
+
+
+@PROPERTY
+@given(sparse_label_maps())
+def test_mask_box_is_the_tight_box_of_the_pixels(labels):
+    from trackprop.boxes import mask_box
+
+    ys, xs = np.nonzero(labels)
+    box = mask_box(labels)
+    if len(xs) == 0:
+        assert box is None
+    else:
+        assert box.tolist() == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
