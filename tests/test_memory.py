@@ -90,15 +90,17 @@ def test_the_annotation_corrects_a_previous_mask_that_holds_another_object(netwo
     assert iou(memory, truth) > iou(paper, truth) + 0.05
 
 
-def test_the_learned_memory_reads_the_annotation_too(network, learned_network, cutouts):
-    """The same wrong previous mask through the network trained with the matching map: it keeps
-    less of the cup than the paper's propagator, and is closer to the annotated horse (measured
-    with the shipped networks: cup pixels 2030 -> 1778, IoU 0.41 -> 0.45)."""
+def test_the_learned_memory_reads_the_annotation_too(learned_network, cutouts):
+    """The same wrong previous mask through the network trained with the matching map, once
+    with the annotated frame that says the horse alone is the object and once with one that
+    (wrongly) holds the cup too: what the annotation says moves the mask (compared within the
+    learned memory, since the paper's propagator runs another network that improves apart;
+    measured with the shipped network: cup pixels 2024 -> 1674, IoU 0.41 -> 0.46)."""
     frame, truth, cup_mask, wrong, references = horse_beside_cup(cutouts)
-    [paper] = run(network, "roi-tracker", (frame, wrong), references, [frame])
-    [learned] = run(learned_network, "learned-memory", (frame, wrong), references, [frame])
-    assert (learned & cup_mask).sum() < (paper & cup_mask).sum()
-    assert iou(learned, truth) > iou(paper, truth)
+    [told] = run(learned_network, "learned-memory", (frame, wrong), references, [frame])
+    [misled] = run(learned_network, "learned-memory", (frame, wrong), [(frame, wrong)], [frame])
+    assert (told & cup_mask).sum() < (misled & cup_mask).sum()
+    assert iou(told, truth) > iou(misled, truth)
 
 
 def test_an_object_that_jumped_away_is_found_again(network, cutouts):
