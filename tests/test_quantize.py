@@ -102,11 +102,11 @@ def test_propagate_int8_on_the_cli_follows_the_object_as_fp32_does(tmp_path):
     for flag in ([], ["--int8"]):
         out = tmp_path / f"out{len(flag)}"
         command = ["propagate", str(video), "--mask", str(tmp_path / "m.png"), "--out", str(out)]
-        assert main([*command, "--tracker", "kcf", *flag]) == 0
+        assert main([*command, *flag]) == 0
         masks[len(flag)] = np.stack(
             [read_label_png(out / "davis" / f"{t:05d}.png") for t in range(len(truth))]
         )
-    for found in masks.values():  # fp32 0.84, int8 0.84 over the propagated frames
+    for found in masks.values():  # fp32 0.82, int8 0.85 over the propagated frames (csrt)
         assert (
             np.mean([iou(f == 1, t == 1) for f, t in zip(found[1:], truth[1:], strict=True)]) > 0.75
         )
