@@ -11,6 +11,7 @@ pytest.importorskip(
 from trackprop.data.builtin import builtin_pool
 from trackprop.data.synth import SynthConfig, synthesize
 from trackprop.errors import TrackpropError
+from trackprop.eval import interactive
 from trackprop.eval.interactive import run_interactive
 from trackprop.models.runtime import WEIGHTS
 
@@ -85,4 +86,38 @@ def test_a_candidate_propagation_network_is_what_runs(tmp_path, fake_clock):
             "csrt",
             tmp_path / "x",
             network=tmp_path / "missing.pt",
+        )
+
+
+def test_the_int8_network_runs_the_protocol_like_fp32(tmp_path, fake_clock, monkeypatch):
+    """--int8: the shipped network's int8 build runs the robot's first round with masks close to
+    fp32's; a candidate checkpoint with it is a one-line error (a candidate runs in fp32)."""
+    synthesize(
+        tmp_path / "davis", builtin_pool(), videos=1, seed=12, split="val", config=TINY, workers=1
+    )
+    networks = []
+
+    class Recorded(interactive.Session):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            networks.append(self.propagator.network.path.name)
+
+    monkeypatch.setattr(interactive, "Session", Recorded)
+    scores = []
+    for name, int8 in (("fp32", False), ("int8", True)):
+        run_interactive(tmp_path / "davis", "val", 1, 30, "csrt", tmp_path / name, int8=int8)
+        report = pd.read_csv(tmp_path / name / "report.csv")
+        scores.append(report["j_and_f"].mean())
+    assert "int8" not in networks[0] and "int8" in networks[-1]
+    assert scores[1] == pytest.approx(scores[0], abs=0.05)
+    with pytest.raises(TrackpropError, match="--int8 runs the shipped network's int8 build"):
+        run_interactive(
+            tmp_path / "davis",
+            "val",
+            1,
+            30,
+            "csrt",
+            tmp_path / "x",
+            network=WEIGHTS / "propagation.pt",
+            int8=True,
         )

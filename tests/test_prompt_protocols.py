@@ -7,6 +7,7 @@ import pytest
 from trackprop.cli import main
 from trackprop.data.builtin import builtin_pool
 from trackprop.data.synth import SynthConfig, synthesize
+from trackprop.eval import prompt_protocols
 
 TINY = SynthConfig(frames=6, height=120, width=214, min_objects=1, max_objects=2)
 
@@ -27,6 +28,26 @@ def test_box_protocol(root, tmp_path):
     assert summary["protocol"] == "boxes" and summary["sequences"] == 2
     assert summary["first_frame_iou"] > 0.5 and 0 < summary["J&F"] <= 1
     assert len(json.loads((tmp_path / "per_sequence.json").read_text())) == 2
+
+
+def test_box_protocol_in_int8_follows_fp32(root, tmp_path, monkeypatch):
+    """--int8 runs the propagation network's int8 build: J&F close to fp32's on the same set."""
+    networks = []
+
+    class Recorded(prompt_protocols.Session):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            networks.append(self.propagator.network.path.name)
+
+    monkeypatch.setattr(prompt_protocols, "Session", Recorded)
+    scores = []
+    for flag in ([], ["--int8"]):
+        report = tmp_path / f"run{len(flag)}"
+        command = ["eval", "boxes", "--root", str(root), "--report", str(report), "--threads", "1"]
+        assert main([*command, *flag]) == 0
+        scores.append(json.loads((report / "summary.json").read_text())["J&F"])
+    assert "int8" not in networks[0] and "int8" in networks[-1]
+    assert scores[1] == pytest.approx(scores[0], abs=0.05) and scores[0] > 0.3
 
 
 def test_click_protocol(root, tmp_path):

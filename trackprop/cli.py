@@ -236,6 +236,7 @@ def cmd_eval_interactive(args: argparse.Namespace) -> None:
         args.propagator,
         args.device,
         args.network,
+        args.int8,
     )
     print(
         f"AUC {summary['auc']:.3f}  J&F@60s {summary['metric_at_threshold']['J_AND_F']:.3f}  (report: {args.report})"
@@ -271,6 +272,7 @@ def cmd_eval_prompts(args: argparse.Namespace) -> None:
         args.device,
         progress=lambda name, row: print(f"{name}: J&F {row['J&F']:.3f}", flush=True),
         propagator=args.propagator,
+        int8=args.int8,
     )
     print(json.dumps(summary))
 
@@ -487,6 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     interactive.add_argument(
         "--network", help="a propagation checkpoint (.pt) to evaluate instead of the shipped one"
     )
+    interactive.add_argument("--int8", action="store_true", help=INT8_HELP)
     interactive.set_defaults(func=cmd_eval_interactive)
     ablation = eval_commands.add_parser(
         "ablation", help="the interactive evaluation once per tracker"
@@ -503,6 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
         prompt.add_argument("--threads", type=int, default=2, help="CPU threads of each library")
         prompt.add_argument("--device", default="cpu", help=DEVICE_HELP)
         prompt.add_argument("--propagator", default=DEFAULT_PROPAGATOR, help=PROPAGATOR_HELP)
+        prompt.add_argument("--int8", action="store_true", help=INT8_HELP)
         prompt.add_argument("--report", required=True, help="folder for summary.json")
         prompt.set_defaults(func=cmd_eval_prompts)
     for protocol in (interactive, ablation):

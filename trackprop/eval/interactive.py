@@ -79,12 +79,18 @@ def run_interactive(
     propagator: str = DEFAULT_PROPAGATOR,
     device: str = "cpu",
     network: str | Path | None = None,
+    int8: bool = False,
 ) -> dict:
     """Run the protocol; writes the raw report, the summary JSON, a per-sequence table and the curve plot.
 
     `threads`: CPU threads of every library we run (the protocol's clock counts our time).
     `network`: a propagation checkpoint (.pt) to run instead of the shipped one.
+    `int8`: the shipped propagation network's int8 build (`models/quantize.py`).
     """
+    if network and int8:
+        raise TrackpropError(
+            f"{network}: --int8 runs the shipped network's int8 build; a candidate runs in fp32"
+        )
     candidate = onnx_for(Path(network)) if network else None  # built (and checked) once
     limit_threads(threads)
     providers(device)  # before the evaluation starts, not at its first sequence
@@ -111,6 +117,7 @@ def run_interactive(
                     propagator=propagator,
                     device=device,
                     network=OnnxNetwork(candidate, threads, device) if candidate else None,
+                    int8=int8,
                 )
                 scribbles = None
             scribbles = accumulate(scribbles, last)

@@ -67,8 +67,11 @@ def run_protocol(
     device: str = "cpu",
     progress: Callable[[str, dict], None] | None = None,
     propagator: str = DEFAULT_PROPAGATOR,
+    int8: bool = False,
 ) -> dict:
-    """Run `clicks` or `boxes` over the subset; writes report/summary.json and per_sequence.json."""
+    """Run `clicks` or `boxes` over the subset; writes report/summary.json and per_sequence.json.
+
+    `int8`: the propagation network's int8 build, as `propagate --int8` runs it."""
     limit_threads(threads)
     providers(device)
     davis = DavisRoot(root)
@@ -82,6 +85,7 @@ def run_protocol(
             threads=threads,
             device=device,
             propagator=propagator,
+            int8=int8,
         )
         ids = davis.object_ids(name)
         row: dict = {}
