@@ -3,6 +3,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import record_networks
 
 pytest.importorskip(
     "davisinteractive", reason="the evaluation extra is not installed (make test installs it)"
@@ -95,14 +96,7 @@ def test_the_int8_network_runs_the_protocol_like_fp32(tmp_path, fake_clock, monk
     synthesize(
         tmp_path / "davis", builtin_pool(), videos=1, seed=12, split="val", config=TINY, workers=1
     )
-    networks = []
-
-    class Recorded(interactive.Session):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            networks.append(self.propagator.network.path.name)
-
-    monkeypatch.setattr(interactive, "Session", Recorded)
+    networks = record_networks(monkeypatch, interactive)
     scores = []
     for name, int8 in (("fp32", False), ("int8", True)):
         run_interactive(tmp_path / "davis", "val", 1, 30, "csrt", tmp_path / name, int8=int8)
@@ -110,14 +104,6 @@ def test_the_int8_network_runs_the_protocol_like_fp32(tmp_path, fake_clock, monk
         scores.append(report["j_and_f"].mean())
     assert "int8" not in networks[0] and "int8" in networks[-1]
     assert scores[1] == pytest.approx(scores[0], abs=0.05)
+    candidate = {"network": WEIGHTS / "propagation.pt", "int8": True}
     with pytest.raises(TrackpropError, match="--int8 runs the shipped network's int8 build"):
-        run_interactive(
-            tmp_path / "davis",
-            "val",
-            1,
-            30,
-            "csrt",
-            tmp_path / "x",
-            network=WEIGHTS / "propagation.pt",
-            int8=True,
-        )
+        run_interactive(tmp_path / "davis", "val", 1, 30, "csrt", tmp_path / "x", **candidate)

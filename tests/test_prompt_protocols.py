@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from conftest import record_networks
 
 from trackprop.cli import main
 from trackprop.data.builtin import builtin_pool
@@ -32,14 +33,7 @@ def test_box_protocol(root, tmp_path):
 
 def test_box_protocol_in_int8_follows_fp32(root, tmp_path, monkeypatch):
     """--int8 runs the propagation network's int8 build: J&F close to fp32's on the same set."""
-    networks = []
-
-    class Recorded(prompt_protocols.Session):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            networks.append(self.propagator.network.path.name)
-
-    monkeypatch.setattr(prompt_protocols, "Session", Recorded)
+    networks = record_networks(monkeypatch, prompt_protocols)
     scores = []
     for flag in ([], ["--int8"]):
         report = tmp_path / f"run{len(flag)}"
