@@ -39,7 +39,9 @@ def test_box_protocol_in_int8_follows_fp32(root, tmp_path, monkeypatch):
         report = tmp_path / f"run{len(flag)}"
         command = ["eval", "boxes", "--root", str(root), "--report", str(report), "--threads", "1"]
         assert main([*command, *flag]) == 0
-        scores.append(json.loads((report / "summary.json").read_text())["J&F"])
+        summary = json.loads((report / "summary.json").read_text())
+        assert summary["network"] == ("int8" if flag else "fp32")  # the report says what ran
+        scores.append(summary["J&F"])
     assert "int8" not in networks[0] and "int8" in networks[-1]
     assert scores[1] == pytest.approx(scores[0], abs=0.05) and scores[0] > 0.3
 

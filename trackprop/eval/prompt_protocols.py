@@ -107,6 +107,7 @@ def run_protocol(
         "sequences": len(rows),
         "tracker": tracker,
         "propagator": propagator,
+        "network": "int8" if int8 else "fp32",
         "J&F": float(np.mean([r["J&F"] for r in rows.values()])),
         "first_frame_iou": float(np.mean([r["first_frame_iou"] for r in rows.values()])),
     }
