@@ -1,4 +1,5 @@
 import itertools
+import json
 
 import numpy as np
 import pandas as pd
@@ -102,8 +103,11 @@ def test_the_int8_network_runs_the_protocol_like_fp32(tmp_path, fake_clock, monk
         run_interactive(tmp_path / "davis", "val", 1, 30, "csrt", tmp_path / name, int8=int8)
         report = pd.read_csv(tmp_path / name / "report.csv")
         scores.append(report["j_and_f"].mean())
+        assert json.loads((tmp_path / name / "headline.json").read_text())["network"] == name
     assert "int8" not in networks[0] and "int8" in networks[-1]
     assert scores[1] == pytest.approx(scores[0], abs=0.05)
     candidate = {"network": WEIGHTS / "propagation.pt", "int8": True}
-    with pytest.raises(TrackpropError, match="--int8 runs the shipped network's int8 build"):
+    with pytest.raises(
+        TrackpropError, match="int8 runs the shipped propagation network's int8 build"
+    ):
         run_interactive(tmp_path / "davis", "val", 1, 30, "csrt", tmp_path / "x", **candidate)

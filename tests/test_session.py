@@ -11,6 +11,7 @@ from trackprop.data.synth import SynthConfig, synthesize
 from trackprop.data.video import open_frames
 from trackprop.errors import TrackpropError
 from trackprop.eval.metrics import video_j_and_f
+from trackprop.models.runtime import OnnxNetwork, shipped
 from trackprop.session import Session
 
 CLIP = SynthConfig(frames=16, height=240, width=428, min_objects=2, max_objects=2)
@@ -158,6 +159,9 @@ def test_bad_input_gives_one_line_errors(clip):
         session.export("/tmp/never", "gif")
     with pytest.raises(TrackpropError, match="unknown tracker 'atom2'"):
         Session(frames[:3], tracker="atom2")
+    given = OnnxNetwork(shipped("propagation"), threads=1)
+    with pytest.raises(TrackpropError, match=r"propagation-\w+\.onnx: int8 runs the shipped"):
+        Session(frames[:3], network=given, int8=True)  # not silently fp32
 
 
 def test_an_object_absent_from_the_start_frame_is_carried_along(clip):

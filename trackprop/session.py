@@ -75,6 +75,13 @@ class Session:
         make_tracker(tracker)  # fail now on unknown names, not mid-propagation
         providers(device)  # and on a device this machine does not have
         self.device = device  # of the networks (ONNX Runtime's provider); trackers use the CPU
+        if int8 and (network is not None or not isinstance(propagator, str)):
+            # int8 is a build of the shipped network; a given network or propagator runs as built
+            given = network.path if network is not None else type(propagator).__name__
+            raise TrackpropError(
+                f"{given}: int8 runs the shipped propagation network's int8 build;"
+                " a given network runs as it was built."
+            )
         if isinstance(propagator, str):
             build = propagator_class(propagator)
             network = network or OnnxNetwork(

@@ -87,10 +87,6 @@ def run_interactive(
     `network`: a propagation checkpoint (.pt) to run instead of the shipped one.
     `int8`: the shipped propagation network's int8 build (`models/quantize.py`).
     """
-    if network and int8:
-        raise TrackpropError(
-            f"{network}: --int8 runs the shipped network's int8 build; a candidate runs in fp32"
-        )
     candidate = onnx_for(Path(network)) if network else None  # built (and checked) once
     limit_threads(threads)
     providers(device)  # before the evaluation starts, not at its first sequence
@@ -130,11 +126,16 @@ def run_interactive(
         summary = evaluation.get_global_summary(save_file=str(report / "summary.json"))
         frame_report = evaluation.get_report()
     frame_report.to_csv(report / "report.csv")
-    write_tables(frame_report, summary, report, names)
+    write_tables(frame_report, summary, report, names, network_label(network, int8))
     return summary
 
 
-def write_tables(frame_report, summary: dict, report: Path, names: list[str]) -> None:
+def network_label(network: str | Path | None, int8: bool) -> str:
+    """Which propagation network a report's numbers come from: a candidate's path, int8 or fp32."""
+    return str(network) if network else "int8" if int8 else "fp32"
+
+
+def write_tables(frame_report, summary: dict, report: Path, names: list[str], network: str) -> None:
     """Per-sequence table (J&F after each round) and the J&F-over-time curve as a PNG."""
     import matplotlib
 
@@ -164,6 +165,7 @@ def write_tables(frame_report, summary: dict, report: Path, names: list[str]) ->
                 "auc": summary["auc"],
                 "jf_at_60s": summary["metric_at_threshold"]["J_AND_F"],
                 "sequences": len(names),
+                "network": network,
             }
         )
     )
