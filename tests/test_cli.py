@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from trackprop.cli import main
 
 
@@ -32,3 +34,14 @@ def test_public_api_names_the_session():
     from trackprop.session import Session
 
     assert trackprop.Session is Session
+
+
+def test_int8_and_a_candidate_network_are_refused_before_anything_runs(tmp_path, capsys):
+    """int8 is a build of the shipped network: a candidate with it would silently run in fp32."""
+    report = tmp_path / "report"
+    arguments = ["eval", "interactive", "--root", str(tmp_path), "--report", str(report)]
+    with pytest.raises(SystemExit) as stopped:
+        main([*arguments, "--network", "candidate.pt", "--int8"])
+    assert stopped.value.code == 2
+    assert "argument --int8: not allowed with argument --network" in capsys.readouterr().err
+    assert not report.exists()

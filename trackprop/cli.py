@@ -486,10 +486,12 @@ def build_parser() -> argparse.ArgumentParser:
         "interactive", help="AUC and J&F@60s with the DAVIS robot"
     )
     interactive.add_argument("--tracker", default=DEFAULT_TRACKER, help=TRACKER_HELP)
-    interactive.add_argument(
+    # int8 is a build of the shipped network; a candidate runs as it was built
+    network_choice = interactive.add_mutually_exclusive_group()
+    network_choice.add_argument(
         "--network", help="a propagation checkpoint (.pt) to evaluate instead of the shipped one"
     )
-    interactive.add_argument("--int8", action="store_true", help=INT8_HELP)
+    network_choice.add_argument("--int8", action="store_true", help=INT8_HELP)
     interactive.set_defaults(func=cmd_eval_interactive)
     ablation = eval_commands.add_parser(
         "ablation", help="the interactive evaluation once per tracker"
