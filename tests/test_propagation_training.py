@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from trackprop.cli import build_parser
 from trackprop.config import RoiConfig
 from trackprop.data.builtin import builtin_pool
 from trackprop.data.synth import SynthConfig, synthesize
@@ -13,7 +14,7 @@ from trackprop.models.features import feature_extractor
 from trackprop.models.networks import load_checkpoint
 from trackprop.train.loop import TrainConfig
 from trackprop.train.own_propagation import OwnPropagation
-from trackprop.train.propagation import memory_sampler, train_propagation
+from trackprop.train.propagation import memory_sampler, propagation_sampler, train_propagation
 from trackprop.train.propagation_data import (
     HIDDEN_REACH,
     RECENT_REFERENCES,
@@ -118,9 +119,35 @@ def test_own_error_samples_carry_the_propagators_own_mask(root, tmp_path):
     assert 0.3 < np.mean(overlaps) < 0.99
     config = TrainConfig(steps=1, batch=2, size=96, eval_every=1, val_batches=1, threads=1)
     out = tmp_path / "own.pt"
-    result = train_propagation(
-        str(root), str(out), str(root), config, "train", "train", False, True
-    )
+    result = train_propagation(str(root), str(out), str(root), config, "train", "train", False, 0.5)
     assert result["steps"] == 1 and out.is_file()
     with pytest.raises(TrackpropError, match="--own-errors trains the plain"):
-        train_propagation(str(root), str(out), str(root), config, "train", "train", True, True)
+        train_propagation(str(root), str(out), str(root), config, "train", "train", True, 0.5)
+    with pytest.raises(TrackpropError, match="--own-errors 1.5: a share of the samples, 0 to 1"):
+        train_propagation(str(root), str(out), str(root), config, "train", "train", False, 1.5)
+
+
+@pytest.mark.parametrize("share", [0.0, 0.25, 1.0])
+def test_the_own_error_share_is_the_share_of_samples_cut_from_the_propagators_run(root, share):
+    """`--own-errors SHARE`: that share of the batch comes from the shipped propagator's run
+    (told apart here by an own sample's all-ones previous mask), the rest from the pair
+    sampler."""
+
+    class MarkedOwn:
+        def pair(self, store, item, rng):
+            mark = np.ones((96, 96), bool)
+            return np.zeros((96, 96, 3), np.uint8), mark, mark
+
+    store = VideoStore(str(root), "train")
+    sample = propagation_sampler(store, ROI, MarkedOwn(), own_share=share)
+    _, targets = sample(np.random.default_rng(0), 200)
+    own = np.mean([target.all() for target in targets])
+    assert abs(own - share) < 0.08
+
+
+def test_the_cli_reads_own_errors_alone_as_half_and_with_a_share():
+    parser = build_parser()
+    base = ["train", "propagation", "--data", "D", "--val", "V", "--out", "o.pt"]
+    assert parser.parse_args(base).own_errors == 0.0
+    assert parser.parse_args([*base, "--own-errors"]).own_errors == 0.5
+    assert parser.parse_args([*base, "--own-errors", "0.25"]).own_errors == 0.25

@@ -535,8 +535,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     propagation.add_argument(
         "--own-errors",
-        action="store_true",
-        help="half the previous masks and ROIs are the shipped propagator's own, 1-5 frames on",
+        type=float,
+        nargs="?",
+        const=0.5,
+        default=0.0,
+        metavar="SHARE",
+        help="this share (alone: half) of the previous masks and ROIs are the shipped "
+        "propagator's own, 1-5 frames on",
     )
     propagation.add_argument(
         "--box-jitter",

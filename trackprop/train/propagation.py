@@ -37,7 +37,7 @@ ENLARGE = RoiConfig().enlarge
 # ships as the memory network without its map (README, "Training"), which was trained on them.
 PAIRS = PairConfig(max_frame_gap=5, neighbour_probability=0.3, hidden_probability=0.15)
 NO_MEMORY = 0.1  # share of samples whose map is blank, as for an object no annotation shows
-OWN_SHARE = 0.5  # with own errors: share of samples from the shipped propagator's own run
+OWN_SHARE = 0.5  # `--own-errors` alone: share of samples from the shipped propagator's own run
 
 
 def propagation_sampler(
@@ -45,9 +45,10 @@ def propagation_sampler(
     roi: RoiConfig,
     own: OwnPropagation | None = None,
     config: PairConfig = PAIRS,
+    own_share: float = OWN_SHARE,
 ):
     def pair(rng: np.random.Generator) -> Pair:
-        if own is not None and rng.random() < OWN_SHARE:
+        if own is not None and rng.random() < own_share:
             sample = own.pair(store, store.index[rng.integers(len(store.index))], rng)
             if sample is not None:
                 return sample
@@ -96,13 +97,17 @@ def train_propagation(
     split: str = "train",
     val_split: str = "val",
     memory: bool = False,
-    own_errors: bool = False,
+    own_errors: float = 0.0,
     box_jitter: float | None = None,
     revealed: float = 0.0,
 ) -> dict:
-    """`box_jitter` (a fraction of the box's size) overrides PAIRS' simulated tracker error in the
-    training samples and `revealed` their share of half-hidden previous masks (PairConfig); the
-    val samples keep PAIRS', so val IoU stays comparable between runs."""
+    """`own_errors` is the share of training samples cut from the shipped propagator's own run
+    (0: none; the val samples keep OWN_SHARE whenever it is on, so val IoU compares between
+    shares). `box_jitter` (a fraction of the box's size) overrides PAIRS' simulated tracker error
+    in the training samples and `revealed` their share of half-hidden previous masks
+    (PairConfig); the val samples keep PAIRS', so val IoU stays comparable between runs."""
+    if not 0.0 <= own_errors <= 1.0:
+        raise TrackpropError(f"--own-errors {own_errors}: a share of the samples, 0 to 1.")
     if memory and own_errors:
         raise TrackpropError("--own-errors trains the plain propagation network, not --memory.")
     if (box_jitter is not None or revealed) and memory:
@@ -136,7 +141,7 @@ def train_propagation(
             revealed_probability=revealed,
         )
         samplers = (
-            propagation_sampler(store, roi, own, pairs),
+            propagation_sampler(store, roi, own, pairs, own_errors),
             propagation_sampler(val_store, roi, own),
         )
     return train_network(
