@@ -6,12 +6,14 @@ One row per (propagator, tracker), `none` (ROI = whole frame, the paper's "witho
 included. `--keyframes 25` restarts the trackers every 25 frames as `trackprop propagate` does
 (its resumable runs). `--network runs/x.pt` scores a candidate checkpoint before it ships; `--memory-weights`
 scores the memory propagator at several weights (how its default was chosen, on train-split
-videos); `--int8` runs it in int8 (`models/quantize.py`); `--size 160` runs the network at another input side than it was trained at (README, "Speed").
+videos); `--int8` runs it in int8 (`models/quantize.py`); `--size 160` runs the network at another input side than it was trained at (README, "Speed");
+`--videos-out FILE.json` keeps each video's scores, for `python -m benchmarks.paired`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -46,16 +48,20 @@ class Restarts:
 def evaluate(
     root: DavisRoot, names: list[str], make_session, keyframes: Restarts | None = None
 ) -> dict:
-    """Mean J, F, J&F over videos (speed lives in benchmarks/speed.py, measured on an idle machine)."""
-    scores = []
+    """Mean J, F, J&F over videos, and under "videos" each video's (speed lives in
+    benchmarks/speed.py, measured on an idle machine)."""
+    scores = {}
     for name in names:
         frames, truth = load_sequence(root, name)
         session = make_session(frames, truth)  # the truth is for oracles (benchmarks.roi_oracle)
         session.add_mask(0, truth[0])
         for _ in session.propagate(0, keyframes):
             pass
-        scores.append(video_j_and_f(session.masks, truth, skip={0}))
-    return {key: float(np.mean([s[key] for s in scores])) for key in ("J", "F", "J&F")}
+        scores[name] = {
+            k: float(v) for k, v in video_j_and_f(session.masks, truth, skip={0}).items()
+        }
+    means = {key: float(np.mean([s[key] for s in scores.values()])) for key in ("J", "F", "J&F")}
+    return {**means, "videos": scores}
 
 
 def main() -> None:
@@ -85,7 +91,14 @@ def main() -> None:
         help="how far a lost object's search ROI grows (times its side)",
     )
     parser.add_argument("--out", default="benchmarks/results/quality.md")
+    parser.add_argument(
+        "--videos-out",
+        type=Path,
+        help="each video's J, F, J&F as JSON, for `python -m benchmarks.paired` (one row only)",
+    )
     args = parser.parse_args()
+    if args.videos_out and ("," in args.trackers or "," in args.propagators or args.memory_weights):
+        parser.error("--videos-out scores one row: give one tracker and one propagator")
     root = DavisRoot(args.root)
     names = root.sequences(args.split)
 
@@ -133,6 +146,9 @@ def main() -> None:
                 f"| {r['J']:.3f} | {r['F']:.3f} | {r['J&F']:.3f} |"
             )
             print(lines[-1], flush=True)
+            if args.videos_out:
+                report = {"root": Path(args.root).name, "command": lines[0]}
+                args.videos_out.write_text(json.dumps({**report, "videos": r["videos"]}, indent=1))
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
