@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks.paired import paired_difference, per_video
+from benchmarks.paired import paired_difference, per_video, sign_test
 from trackprop.errors import TrackpropError
 
 
@@ -104,3 +104,11 @@ def test_a_missing_or_foreign_file_is_one_line_naming_it(tmp_path, monkeypatch, 
         err = capsys.readouterr().err.strip()
         assert err.startswith(f"error: {bad}: not a `benchmarks.quality --videos-out` file")
         assert "\n" not in err
+
+
+def test_the_sign_test_knows_its_binomial_answers():
+    assert sign_test(0, 0) == 1.0
+    assert sign_test(5, 5) == 1.0
+    assert sign_test(0, 3) == pytest.approx(0.25)  # 2 x (1/2)^3
+    assert sign_test(9, 1) == pytest.approx(2 * 11 / 1024)  # 2 x (C(10,0) + C(10,1)) / 2^10
+    assert sign_test(1, 9) == sign_test(9, 1)
