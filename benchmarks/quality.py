@@ -147,7 +147,13 @@ def main() -> None:
             )
             print(lines[-1], flush=True)
             if args.videos_out:
-                report = {"root": Path(args.root).name, "command": lines[0]}
+                report = {
+                    "root": Path(args.root).name,
+                    "command": lines[0],
+                    "propagator": label,
+                    "network": checkpoint(propagator).name,
+                    "tracker": tracker,
+                }
                 args.videos_out.write_text(json.dumps({**report, "videos": r["videos"]}, indent=1))
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
