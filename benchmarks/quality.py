@@ -57,9 +57,7 @@ def evaluate(
         session.add_mask(0, truth[0])
         for _ in session.propagate(0, keyframes):
             pass
-        scores[name] = {
-            k: float(v) for k, v in video_j_and_f(session.masks, truth, skip={0}).items()
-        }
+        scores[name] = video_j_and_f(session.masks, truth, skip={0})  # plain floats, int count
     means = {key: float(np.mean([s[key] for s in scores.values()])) for key in ("J", "F", "J&F")}
     return {**means, "videos": scores}
 
