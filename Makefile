@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev,eval,ray]"
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev,eval,ray,bf16]"
 	$(BIN)/pip install -q --no-build-isolation --no-deps davisinteractive==1.0.4
 	touch $(STAMP)
 

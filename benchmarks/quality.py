@@ -6,7 +6,7 @@ One row per (propagator, tracker), `none` (ROI = whole frame, the paper's "witho
 included. `--keyframes 25` restarts the trackers every 25 frames as `trackprop propagate` does
 (its resumable runs). `--network runs/x.pt` scores a candidate checkpoint before it ships; `--memory-weights`
 scores the memory propagator at several weights (how its default was chosen, on train-split
-videos); `--int8` runs it in int8 (`models/quantize.py`); `--size 160` runs the network at another input side than it was trained at (README, "Speed");
+videos); `--int8` runs it in int8 (`models/quantize.py`), `--bf16` in bf16 (`models/bf16.py`); `--size 160` runs the network at another input side than it was trained at (README, "Speed");
 `--videos-out FILE.json` keeps each video's scores, for `python -m benchmarks.paired`.
 """
 
@@ -22,7 +22,7 @@ from benchmarks.common import load_sequence, machine
 from trackprop.config import DEFAULT_PROPAGATOR, RoiConfig, TrackerConfig
 from trackprop.data.davis import DavisRoot
 from trackprop.eval.metrics import video_j_and_f
-from trackprop.models.runtime import WEIGHTS, OnnxNetwork, int8_for, onnx_for
+from trackprop.models.runtime import WEIGHTS, OnnxNetwork, int8_for, onnx_for, open_network
 from trackprop.propagators import PROPAGATORS
 from trackprop.session import Session
 from trackprop.trackers import TRACKERS
@@ -79,8 +79,12 @@ def main() -> None:
     parser.add_argument(
         "--size", type=int, help="input side to run the network at; default: its training side"
     )
-    parser.add_argument(
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument(
         "--int8", action="store_true", help="in int8, with the ranges beside the checkpoint"
+    )
+    precision.add_argument(
+        "--bf16", action="store_true", help="in bf16 (--device cpu-bf16), where the CPU has it"
     )
     parser.add_argument(
         "--lost-max-growth",
@@ -111,6 +115,7 @@ def main() -> None:
         + (f" --keyframes {args.keyframes}" if args.keyframes else "")
         + (f" --size {args.size}" if args.size else "")
         + (" --int8" if args.int8 else "")
+        + (" --bf16" if args.bf16 else "")
         + f" --lost-max-growth {args.lost_max_growth:g}`",
         "",
         "| propagator | network | tracker | J | F | J&F |",
@@ -122,8 +127,10 @@ def main() -> None:
     for propagator, options in rows:
         path = onnx_for(checkpoint(propagator), args.size)
         if args.int8:
-            path = int8_for(checkpoint(propagator), path)
-        network = OnnxNetwork(path, threads=args.threads)
+            network = OnnxNetwork(int8_for(checkpoint(propagator), path), threads=args.threads)
+        else:
+            network = open_network(path, args.threads, "cpu-bf16" if args.bf16 else "cpu")
+        precision = "int8" if args.int8 else "bf16" if args.bf16 else "fp32"
         for tracker in args.trackers.split(","):
             built = PROPAGATORS[propagator](
                 network,
@@ -140,7 +147,7 @@ def main() -> None:
             )
             label = propagator + (f" (weight {options['weight']:g})" if options else "")
             lines.append(
-                f"| {label} | {checkpoint(propagator).name} | {tracker} "
+                f"| {label} | {checkpoint(propagator).name}, {precision} | {tracker} "
                 f"| {r['J']:.3f} | {r['F']:.3f} | {r['J&F']:.3f} |"
             )
             print(lines[-1], flush=True)
@@ -150,6 +157,7 @@ def main() -> None:
                     "command": lines[0],
                     "propagator": label,
                     "network": checkpoint(propagator).name,
+                    "precision": precision,
                     "tracker": tracker,
                 }
                 args.videos_out.write_text(json.dumps({**report, "videos": r["videos"]}, indent=1))

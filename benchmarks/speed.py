@@ -4,7 +4,8 @@
 
 Frames are decoded from an H.264 mp4 (written from a composited val video), the first frame's
 ground truth is the given mask, and every other frame is propagated. The split of time between
-decode, tracker, crop, network and merge comes from the propagator's own clocks.
+decode, tracker, crop, network and merge comes from the propagator's own clocks. `--int8` and
+`--bf16` run the propagation network in those (`models/quantize.py`, `models/bf16.py`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from benchmarks.common import load_sequence, machine
 from trackprop.config import DEFAULT_PROPAGATOR
 from trackprop.data.davis import DavisRoot
 from trackprop.data.video import VideoWriter, open_frames
-from trackprop.models.runtime import OnnxNetwork, shipped
-from trackprop.propagators import PROPAGATORS
 from trackprop.session import Session
 from trackprop.trackers import TRACKERS
 
@@ -40,11 +39,12 @@ def measure(
     tracker: str,
     propagator: str,
     threads: int,
+    device: str = "cpu",
     int8: bool = False,
 ) -> dict:
-    name = PROPAGATORS[propagator].network_name
-    network = OnnxNetwork(shipped(name, int8=int8), threads=threads)
-    session = Session(video, tracker=tracker, network=network, propagator=propagator)
+    session = Session(
+        video, tracker, threads=threads, propagator=propagator, device=device, int8=int8
+    )
     session.add_mask(0, first_mask)
     start = time.perf_counter()
     count = sum(1 for _ in session.propagate(0))
@@ -54,7 +54,8 @@ def measure(
         pass
     decode = (time.perf_counter() - decode_start) / count
     phases = {k: v / count * 1000 for k, v in session.propagator.seconds.items()}
-    return {"fps": count / total, "decode": decode * 1000, **phases}
+    precision = "int8" if int8 else "bf16" if device == "cpu-bf16" else "fp32"
+    return {"precision": precision, "fps": count / total, "decode": decode * 1000, **phases}
 
 
 def main() -> None:
@@ -65,10 +66,15 @@ def main() -> None:
     parser.add_argument("--trackers", default=",".join(TRACKERS))
     parser.add_argument("--propagators", default=DEFAULT_PROPAGATOR)
     parser.add_argument("--out", default="benchmarks/results/speed.md")
-    parser.add_argument(
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument(
         "--int8", action="store_true", help="the propagation network in int8 (where it ships)"
     )
+    choice.add_argument(
+        "--bf16", action="store_true", help="in bf16 (--device cpu-bf16), where the CPU has it"
+    )
     args = parser.parse_args()
+    device = "cpu-bf16" if args.bf16 else "cpu"
     cv2.setNumThreads(args.threads)
     root = DavisRoot(args.root)
     rows = []
@@ -82,22 +88,28 @@ def main() -> None:
                     writer.write(frame)
             for propagator in args.propagators.split(","):
                 for tracker in args.trackers.split(","):
-                    result = measure(video, labels[0], tracker, propagator, args.threads, args.int8)
+                    result = measure(
+                        video, labels[0], tracker, propagator, args.threads, device, args.int8
+                    )
                     rows.append((propagator, tracker, objects, result))
-                    print(propagator, tracker, objects, {k: round(v, 1) for k, v in result.items()})
+                    shown = {
+                        k: round(v, 1) if isinstance(v, float) else v for k, v in result.items()
+                    }
+                    print(propagator, tracker, objects, shown)
     lines = [
         f"Propagation speed, 854x480 mp4, {machine(args.threads)}. Command: `python -m benchmarks.speed --root {args.root} --propagators {args.propagators}"
-        + (" --int8`" if args.int8 else "`"),
+        + (" --int8" if args.int8 else " --bf16" if args.bf16 else "")
+        + "`",
         "",
-        "| propagator | tracker | objects | frames/s | decode ms | tracker ms | crop ms | network ms | memory ms | merge ms |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| propagator | network in | tracker | objects | frames/s | decode ms | tracker ms | crop ms | network ms | memory ms | merge ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for propagator, tracker, objects, r in rows:
         phases = " | ".join(
             f"{r.get(phase, 0):.1f}" for phase in ("tracker", "crop", "network", "memory", "merge")
         )
         lines.append(
-            f"| {propagator} | {tracker} | {objects} | {r['fps']:.1f} | {r['decode']:.1f} | {phases} |"
+            f"| {propagator} | {r['precision']} | {tracker} | {objects} | {r['fps']:.1f} | {r['decode']:.1f} | {phases} |"
         )
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -316,7 +316,10 @@ PROPAGATOR_HELP = (
     "roi-tracker (the paper's), memory (+ matching against annotated frames, added to the "
     "score) or learned-memory (the matching map read by a network trained with it)"
 )
-DEVICE_HELP = "where the networks run: cpu (default) or cuda (ONNX Runtime's CUDA provider)"
+DEVICE_HELP = (
+    "where the networks run: cpu (default), cpu-bf16 (the CPU, the propagation network in bf16 on "
+    "OpenVINO where the CPU computes bf16 natively) or cuda (ONNX Runtime's CUDA provider)"
+)
 INT8_HELP = (
     "run the propagation network in int8 on the CPU: faster (four objects 15 against 10 "
     "frames/s), masks a little worse (J&F 0.01-0.02 lower; README, 'Speed')"

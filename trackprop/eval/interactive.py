@@ -17,7 +17,7 @@ from trackprop.config import DEFAULT_PROPAGATOR
 from trackprop.data.davis import DavisRoot
 from trackprop.errors import TrackpropError
 from trackprop.eval.davis_compat import Davis, DavisInteractiveSession, annotated_frames
-from trackprop.models.runtime import OnnxNetwork, limit_threads, onnx_for, providers
+from trackprop.models.runtime import limit_threads, onnx_for, open_network, providers
 from trackprop.session import Session
 
 TIME_THRESHOLD = 60  # seconds: the J&F@60s point of the curve
@@ -112,7 +112,7 @@ def run_interactive(
                     threads=threads,
                     propagator=propagator,
                     device=device,
-                    network=OnnxNetwork(candidate, threads, device) if candidate else None,
+                    network=open_network(candidate, threads, device) if candidate else None,
                     int8=int8,
                 )
                 scribbles = None

@@ -3,7 +3,8 @@
 Each network ships once, as an fp16 torch checkpoint (trackprop/weights/<name>.pt). Its ONNX
 file is built from it on first use (torch is imported only then) and cached under
 <cache>/onnx/<name>-<checkpoint digest>.onnx, so a new checkpoint never meets a stale file. A
-network whose activation ranges ship beside it can run in int8 on the CPU (`quantize.py`).
+network whose activation ranges ship beside it can run in int8 on the CPU (`quantize.py`); the
+network that runs on every frame can run in bf16 on CPUs that compute it natively (`bf16.py`).
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ import onnxruntime
 from trackprop.atomic import atomic_path
 from trackprop.cache import cache_dir
 from trackprop.errors import TrackpropError
+from trackprop.models.bf16 import Bf16Network, native_bf16
 from trackprop.models.quantize import build_int8, int8_path, ranges_for
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "weights"
 
 
 # ONNX Runtime's execution providers per device: one code path, the provider a parameter.
+# "cpu-bf16" is the CPU with the propagation network in bf16 on OpenVINO (`open_network`); the
+# other networks, and the propagation network's int8 build where asked, stay on ONNX Runtime.
 PROVIDERS = {
     "cpu": ["CPUExecutionProvider"],
+    "cpu-bf16": ["CPUExecutionProvider"],
     "cuda": ["CUDAExecutionProvider", "CPUExecutionProvider"],
 }
 
@@ -34,6 +39,11 @@ def providers(device: str) -> list[str]:
     """The providers of `device`, if this ONNX Runtime has them (else a one-line error)."""
     if device not in PROVIDERS:
         raise TrackpropError(f"unknown device '{device}'; choose one of: {', '.join(PROVIDERS)}.")
+    if device == "cpu-bf16" and not native_bf16():
+        raise TrackpropError(
+            "--device cpu-bf16: this machine has no CPU with native bf16 (AVX-512 BF16 or AMX) "
+            "or no OpenVINO (pip install -e '.[bf16]'); the default, --device cpu, runs anywhere."
+        )
     wanted = PROVIDERS[device][0]
     if wanted not in onnxruntime.get_available_providers():
         raise TrackpropError(
@@ -77,6 +87,18 @@ class OnnxNetwork:
         return self.session.run([self.output], {"input": np.ascontiguousarray(inputs, np.float32)})[
             0
         ]
+
+
+Network = OnnxNetwork | Bf16Network  # what the propagators run: either answers run((B,C,S,S))
+
+
+def open_network(path: str | Path, threads: int = 2, device: str = "cpu") -> Network:
+    """A propagation network's fp32 file run on `device`: in bf16 on cpu-bf16 (`bf16.py`), else
+    as `OnnxNetwork` runs it."""
+    providers(device)  # an unknown or absent device is the same one line either way
+    if device == "cpu-bf16":
+        return Bf16Network(path, threads)
+    return OnnxNetwork(path, threads, device)
 
 
 def limit_threads(threads: int) -> None:
@@ -130,7 +152,7 @@ def shipped(name: str, device: str = "cpu", int8: bool = False) -> Path:
     `int8`, on the CPU, in int8 where its activation ranges ship beside it (models/quantize.py)."""
     checkpoint = WEIGHTS / f"{name}.pt"
     fp32 = onnx_for(checkpoint)
-    if not int8 or device != "cpu" or not ranges_for(checkpoint).is_file():
+    if not int8 or not device.startswith("cpu") or not ranges_for(checkpoint).is_file():
         return fp32
     try:
         return int8_for(checkpoint, fp32)

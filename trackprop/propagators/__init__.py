@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.errors import TrackpropError
-from trackprop.models.runtime import OnnxNetwork
+from trackprop.models.runtime import Network
 from trackprop.propagators.base import Propagator
 from trackprop.propagators.memory import LearnedMemoryPropagator, MemoryPropagator
 from trackprop.propagators.roi_tracker import RoiTrackerPropagator
@@ -18,7 +18,7 @@ PROPAGATORS = {
 }
 
 
-def propagator_class(name: str) -> Callable[[OnnxNetwork, RoiConfig, TrackerConfig], Propagator]:
+def propagator_class(name: str) -> Callable[[Network, RoiConfig, TrackerConfig], Propagator]:
     """The constructor of propagator `name` (checked before any network is loaded)."""
     if name not in PROPAGATORS:
         raise TrackpropError(

@@ -37,7 +37,7 @@ from trackprop.models.matching import (
     object_memory,
     unit_features,
 )
-from trackprop.models.runtime import OnnxNetwork, imagenet_features
+from trackprop.models.runtime import Network, OnnxNetwork, imagenet_features
 from trackprop.propagators.base import References
 from trackprop.propagators.roi_tracker import ObjectTrack, RoiTrackerPropagator
 from trackprop.roi import crop_roi, object_crop
@@ -92,7 +92,7 @@ class MemoryPropagator(RoiTrackerPropagator):
 
     def __init__(
         self,
-        network: OnnxNetwork,
+        network: Network,
         roi: RoiConfig,
         tracking: TrackerConfig,
         features: OnnxNetwork | None = None,

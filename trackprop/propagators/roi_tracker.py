@@ -30,7 +30,7 @@ from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.guided_scores import guided_scores
 from trackprop.merge import object_scores, to_label_map
 from trackprop.models.encoding import encode_input, mask_channel
-from trackprop.models.runtime import OnnxNetwork
+from trackprop.models.runtime import Network
 from trackprop.propagators.base import References
 from trackprop.roi import crop_roi, expand_box, paste_roi
 from trackprop.trackers import Tracker, make_tracker
@@ -115,7 +115,7 @@ class RoiTrackerPropagator:
     # videos, the paper's propagator gains J&F with it, the learned memory loses (README, "Speed").
     light_tracker = True
 
-    def __init__(self, network: OnnxNetwork, roi: RoiConfig, tracking: TrackerConfig):
+    def __init__(self, network: Network, roi: RoiConfig, tracking: TrackerConfig):
         self.network = network
         self.roi = replace(roi, size=network.size)  # the side the network was exported at
         self.tracking = tracking
