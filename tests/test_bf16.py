@@ -45,12 +45,14 @@ def test_the_propagation_network_in_bf16_answers_as_in_fp32_at_any_batch(rng):
             assert iou(a.astype(bool), b.astype(bool)) > 0.98  # ... and the masks stay
 
 
-def test_cpu_bf16_runs_only_the_propagation_network_in_bf16(monkeypatch):
-    monkeypatch.setattr(runtime, "native_bf16", lambda: True)  # whatever this CPU has
+@needs_bf16
+def test_cpu_bf16_runs_only_the_propagation_network_in_bf16():
     frames = np.zeros((2, 32, 32, 3), np.uint8)
     session = Session(frames, device="cpu-bf16")
     assert isinstance(session.propagator.network, Bf16Network)
     assert all(isinstance(n, OnnxNetwork) for n in session.interactor.networks.values())
+    memory = Session(frames, device="cpu-bf16", propagator="learned-memory").propagator
+    assert isinstance(memory.network, Bf16Network) and isinstance(memory.features, OnnxNetwork)
     assert isinstance(Session(frames).propagator.network, OnnxNetwork)  # the default: fp32
     int8 = Session(frames, device="cpu-bf16", int8=True).propagator.network
     assert isinstance(int8, OnnxNetwork) and "int8" in int8.path.name  # int8 keeps its build

@@ -36,7 +36,7 @@ class Bf16Network:
 
         self.path = Path(path)
         self.threads = threads
-        self.device = "cpu"
+        self.device = "cpu-bf16"  # the device string that asks for it
         if not self.path.is_file():
             raise TrackpropError(f"{self.path}: network file not found.")
         core = openvino.Core()
