@@ -18,6 +18,11 @@ def load_sequence(root: DavisRoot, name: str) -> tuple[np.ndarray, np.ndarray]:
     return frames, labels
 
 
+def precision(device: str, int8: bool) -> str:
+    """What the propagation network runs in, as a Session on `device` (with `int8`) runs it."""
+    return "int8" if int8 else "bf16" if device == "cpu-bf16" else "fp32"
+
+
 def machine(threads: int) -> str:
     cpu = platform.processor() or platform.machine()
     return f"{cpu}, {os.cpu_count()} cores visible, {threads} threads"

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import load_sequence, machine
+from benchmarks.common import load_sequence, machine, precision
 from trackprop.config import DEFAULT_PROPAGATOR, RoiConfig, TrackerConfig
 from trackprop.data.davis import DavisRoot
 from trackprop.eval.metrics import video_j_and_f
-from trackprop.models.runtime import WEIGHTS, OnnxNetwork, int8_for, onnx_for, open_network
+from trackprop.models.runtime import WEIGHTS, int8_for, onnx_for, open_network
 from trackprop.propagators import PROPAGATORS
 from trackprop.session import Session
 from trackprop.trackers import TRACKERS
@@ -79,11 +79,11 @@ def main() -> None:
     parser.add_argument(
         "--size", type=int, help="input side to run the network at; default: its training side"
     )
-    precision = parser.add_mutually_exclusive_group()
-    precision.add_argument(
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument(
         "--int8", action="store_true", help="in int8, with the ranges beside the checkpoint"
     )
-    precision.add_argument(
+    choice.add_argument(
         "--bf16", action="store_true", help="in bf16 (--device cpu-bf16), where the CPU has it"
     )
     parser.add_argument(
@@ -101,6 +101,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.videos_out and ("," in args.trackers or "," in args.propagators or args.memory_weights):
         parser.error("--videos-out scores one row: give one tracker and one propagator")
+    device = "cpu-bf16" if args.bf16 else "cpu"
     root = DavisRoot(args.root)
     names = root.sequences(args.split)
 
@@ -127,10 +128,8 @@ def main() -> None:
     for propagator, options in rows:
         path = onnx_for(checkpoint(propagator), args.size)
         if args.int8:
-            network = OnnxNetwork(int8_for(checkpoint(propagator), path), threads=args.threads)
-        else:
-            network = open_network(path, args.threads, "cpu-bf16" if args.bf16 else "cpu")
-        precision = "int8" if args.int8 else "bf16" if args.bf16 else "fp32"
+            path = int8_for(checkpoint(propagator), path)
+        network = open_network(path, args.threads, device, args.int8)
         for tracker in args.trackers.split(","):
             built = PROPAGATORS[propagator](
                 network,
@@ -147,7 +146,7 @@ def main() -> None:
             )
             label = propagator + (f" (weight {options['weight']:g})" if options else "")
             lines.append(
-                f"| {label} | {checkpoint(propagator).name}, {precision} | {tracker} "
+                f"| {label} | {checkpoint(propagator).name}, {precision(device, args.int8)} | {tracker} "
                 f"| {r['J']:.3f} | {r['F']:.3f} | {r['J&F']:.3f} |"
             )
             print(lines[-1], flush=True)
@@ -157,7 +156,7 @@ def main() -> None:
                     "command": lines[0],
                     "propagator": label,
                     "network": checkpoint(propagator).name,
-                    "precision": precision,
+                    "precision": precision(device, args.int8),
                     "tracker": tracker,
                 }
                 args.videos_out.write_text(json.dumps({**report, "videos": r["videos"]}, indent=1))

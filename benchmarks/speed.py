@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.common import load_sequence, machine
+from benchmarks.common import load_sequence, machine, precision
 from trackprop.config import DEFAULT_PROPAGATOR
 from trackprop.data.davis import DavisRoot
 from trackprop.data.video import VideoWriter, open_frames
@@ -54,8 +54,12 @@ def measure(
         pass
     decode = (time.perf_counter() - decode_start) / count
     phases = {k: v / count * 1000 for k, v in session.propagator.seconds.items()}
-    precision = "int8" if int8 else "bf16" if device == "cpu-bf16" else "fp32"
-    return {"precision": precision, "fps": count / total, "decode": decode * 1000, **phases}
+    return {
+        "precision": precision(device, int8),
+        "fps": count / total,
+        "decode": decode * 1000,
+        **phases,
+    }
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ from trackprop.export import export
 from trackprop.guidance import frame_items, rasterize
 from trackprop.interaction import Interactor, shipped_interactor
 from trackprop.masks import MaskStore
-from trackprop.models.runtime import Network, OnnxNetwork, open_network, providers, shipped
+from trackprop.models.runtime import Network, open_network, providers, shipped
 from trackprop.progressive_merge import after_click
 from trackprop.prompts import Click, box_areas, box_strokes, parse_clicks, strokes_of_clicks
 from trackprop.propagators import Propagator, propagator_class
@@ -84,14 +84,9 @@ class Session:
             )
         if isinstance(propagator, str):
             build = propagator_class(propagator)
-            if network is None:
-                path = shipped(build.network_name, device, int8)
-                # the int8 build runs on ONNX Runtime whatever the CPU device
-                network = (
-                    OnnxNetwork(path, threads, device)
-                    if int8
-                    else open_network(path, threads, device)
-                )
+            network = network or open_network(
+                shipped(build.network_name, device, int8), threads, device, int8
+            )
             propagator = build(network, roi, TrackerConfig(name=tracker))
         self.propagator = propagator
         self.frames = open_frames(frames)

@@ -92,11 +92,13 @@ class OnnxNetwork:
 Network = OnnxNetwork | Bf16Network  # what the propagators run: either answers run((B,C,S,S))
 
 
-def open_network(path: str | Path, threads: int = 2, device: str = "cpu") -> Network:
-    """A propagation network's fp32 file run on `device`: in bf16 on cpu-bf16 (`bf16.py`), else
-    as `OnnxNetwork` runs it."""
+def open_network(
+    path: str | Path, threads: int = 2, device: str = "cpu", int8: bool = False
+) -> Network:
+    """A propagation network's file run on `device`: an fp32 file in bf16 on cpu-bf16
+    (`bf16.py`); an `int8` build, and any file on another device, as `OnnxNetwork` runs it."""
     providers(device)  # an unknown or absent device is the same one line either way
-    if device == "cpu-bf16":
+    if device == "cpu-bf16" and not int8:
         return Bf16Network(path, threads)
     return OnnxNetwork(path, threads, device)
 
