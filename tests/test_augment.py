@@ -9,6 +9,7 @@ from trackprop.train.augment import (
     grow_into_neighbour,
     one_side,
     paint_ellipses,
+    paste_twin,
     virtual_previous_mask,
     warp_mask,
 )
@@ -102,3 +103,29 @@ def test_one_side_keeps_the_objects_pixels_on_one_side_of_a_line(rng):
         gap = along[:, kept].min(axis=1) - along[:, ~kept].max(axis=1)
         assert gap.max() > -1.5
     assert not one_side(np.zeros((5, 5), bool), rng).any()
+
+
+def test_a_twin_is_a_copy_of_the_object_beside_it_and_background_in_the_target(rng):
+    """On a grey canvas with a red object: every changed pixel is the object's red and lies
+    outside the returned target, which keeps only object pixels; the copy is about the object's
+    size (scaled by at most e^0.2 per side) and is centred away from it."""
+    mask = np.zeros((300, 400), np.uint8)
+    mask[130:165, 180:225] = 1
+    mask[150:180, 195:210] = 1
+    image = np.full((300, 400, 3), 90, np.uint8)
+    image[mask > 0] = (220, 20, 20)
+    for _ in range(20):
+        out, target = paste_twin(image, mask, rng)
+        assert not (target & ~mask).any()  # only the object's own pixels stay object
+        changed = (out != image).any(axis=2)
+        assert not (changed & (target > 0)).any()  # the copy is never the object
+        copy = (out[..., 0] > 150) & (target == 0)  # red that is not the object: the twin
+        area = copy.sum()
+        assert 0.5 * mask.sum() < area < 1.6 * mask.sum()
+        ys, xs = np.nonzero(copy)
+        ys_o, xs_o = np.nonzero(mask)
+        offset = np.hypot(xs.mean() - xs_o.mean(), ys.mean() - ys_o.mean())
+        assert offset > 0.5 * 30  # at least ~0.6 of the object's shorter box side away
+    empty = np.zeros_like(mask)
+    out, target = paste_twin(image, empty, rng)
+    assert out is image and not target.any()

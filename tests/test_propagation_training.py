@@ -54,6 +54,24 @@ def test_hidden_samples_keep_the_last_seen_mask_and_want_an_empty_one(tmp_path):
         assert image.shape == (96, 96, 3) and not target.any()
 
 
+def test_twin_samples_are_drawn_only_when_asked_for(root):
+    """Without --twins the samples are exactly those drawn before (the same random stream);
+    with it they are whole samples whose images differ (paste_twin's own test checks the copy)."""
+    store = VideoStore(str(root), "train")
+    item = store.index[len(store.index) // 2]
+    plain = cut_pair(store, item, np.random.default_rng(3), ROI, PairConfig())
+    again = cut_pair(store, item, np.random.default_rng(3), ROI, PairConfig(twin_probability=0))
+    assert all((a == b).all() for a, b in zip(plain, again, strict=True))
+    twins = PairConfig(twin_probability=1)
+    differ = 0
+    for seed in range(10):
+        image, previous, target = cut_pair(store, item, np.random.default_rng(seed), ROI, twins)
+        assert image.shape == (96, 96, 3) and previous.shape == target.shape == (96, 96)
+        plain = cut_pair(store, item, np.random.default_rng(seed), ROI, PairConfig())
+        differ += not (image == plain[0]).all()
+    assert differ >= 8
+
+
 def test_the_matching_map_is_higher_on_the_object_than_around_it(root):
     torch.set_num_threads(1)
     sample = memory_sampler(VideoStore(str(root), "train"), ROI, feature_extractor())

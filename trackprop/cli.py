@@ -111,6 +111,7 @@ def cmd_train_propagation(args: argparse.Namespace) -> None:
         args.own_errors,
         args.box_jitter,
         args.revealed,
+        args.twins,
     )
     report_training(args.out, result)
 
@@ -558,6 +559,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="share of training samples whose previous mask shows one side of the object only "
         "(it was half hidden and comes out whole)",
+    )
+    propagation.add_argument(
+        "--twins",
+        type=float,
+        default=0.0,
+        help="share of training samples with a copy of the object pasted beside it, as "
+        "background (a look-alike the mask must not drift onto)",
     )
     propagation.set_defaults(func=cmd_train_propagation)
     interaction = train_commands.add_parser("interaction", help="a scribble-to-mask network")

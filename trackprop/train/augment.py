@@ -3,6 +3,7 @@
 * virtual previous masks: the object mask warped by a random affine model (rotation, scale,
   shear, translation drawn within bounds), so single images yield (image, previous-mask) pairs;
 * neighbour corruption: a mask grown into (part of) another object;
+* twins: a copy of the object pasted beside it, background in the target (a look-alike);
 * ellipse noise: random ellipses painted on the previous mask as background (removing mask) or
   foreground (adding false mask), which teaches the network to repair earlier rounds' errors;
 * joint augmentation: parameters drawn once, applied alike to image, mask and box.
@@ -107,6 +108,43 @@ def grow_into_neighbour(
     if not others:
         return mask
     return mask | part_of(labels == others[rng.integers(len(others))], rng)
+
+
+@dataclass(frozen=True)
+class TwinBounds:
+    """Where and how a pasted copy of the object lands, relative to the object's box."""
+
+    distance: tuple[float, float] = (0.6, 1.4)  # centre offset, in box sizes along a direction
+    scale: float = 0.2  # log-scale, either way
+
+
+def paste_twin(
+    image: np.ndarray,
+    target: np.ndarray,
+    rng: np.random.Generator,
+    bounds: TwinBounds = TwinBounds(),
+) -> tuple[np.ndarray, np.ndarray]:
+    """(image, target) with a copy of the object (`target`, uint8 0/1) pasted beside it: mirrored
+    or not, rescaled a little, in front of whatever it lands on, the object included (its covered
+    part leaves the target). The copy is not the object, so the network must tell the two apart
+    by where the previous mask puts it, not by how it looks: the look-alike a mask drifts onto."""
+    box = mask_box(target)
+    if box is None:
+        return image, target
+    center, size = (box[:2] + box[2:]) / 2, box[2:] - box[:2]
+    angle = rng.uniform(0, 2 * np.pi)
+    shift = np.array([np.cos(angle), np.sin(angle)]) * rng.uniform(*bounds.distance) * size
+    scale = float(np.exp(rng.uniform(-bounds.scale, bounds.scale)))
+    matrix = affine_about(center, 0.0, scale, 0.0, shift)
+    if rng.random() < 0.5:  # mirrored about the object's vertical axis first
+        mirror = np.array([[-1.0, 0.0, 2 * center[0]], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        matrix = matrix @ mirror
+    height, width = target.shape
+    twin = warp_mask(target, matrix).astype(bool)
+    moved = cv2.warpAffine(image, matrix, (width, height), flags=cv2.INTER_LINEAR)
+    out = image.copy()
+    out[twin] = moved[twin]
+    return out, (target.astype(bool) & ~twin).astype(np.uint8)
 
 
 def paint_ellipses(

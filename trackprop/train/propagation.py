@@ -100,19 +100,22 @@ def train_propagation(
     own_errors: float = 0.0,
     box_jitter: float | None = None,
     revealed: float = 0.0,
+    twins: float = 0.0,
 ) -> dict:
     """`own_errors` is the share of training samples cut from the shipped propagator's own run
     (0: none; the val samples keep OWN_SHARE whenever it is on, so val IoU compares between
     shares). `box_jitter` (a fraction of the box's size) overrides PAIRS' simulated tracker error
-    in the training samples and `revealed` their share of half-hidden previous masks
-    (PairConfig); the val samples keep PAIRS', so val IoU stays comparable between runs."""
+    in the training samples, `revealed` their share of half-hidden previous masks and `twins`
+    their share with a copy of the object pasted beside it (PairConfig); the val samples keep
+    PAIRS', so val IoU stays comparable between runs."""
     if not 0.0 <= own_errors <= 1.0:
         raise TrackpropError(f"--own-errors {own_errors}: a share of the samples, 0 to 1.")
     if memory and own_errors:
         raise TrackpropError("--own-errors trains the plain propagation network, not --memory.")
-    if (box_jitter is not None or revealed) and memory:
+    if (box_jitter is not None or revealed or twins) and memory:
         raise TrackpropError(
-            "--box-jitter and --revealed train the plain propagation network, not --memory."
+            "--box-jitter, --revealed and --twins train the plain propagation network, "
+            "not --memory."
         )
     if config.workers and (memory or own_errors):
         # Their samples run networks (the feature extractor, the shipped propagator), which
@@ -139,6 +142,7 @@ def train_propagation(
             PAIRS,
             box_jitter=PAIRS.box_jitter if box_jitter is None else box_jitter,
             revealed_probability=revealed,
+            twin_probability=twins,
         )
         samplers = (
             propagation_sampler(store, roi, own, pairs, own_errors),

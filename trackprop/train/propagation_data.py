@@ -27,6 +27,7 @@ from trackprop.train.augment import (
     grow_into_neighbour,
     one_side,
     paint_ellipses,
+    paste_twin,
     virtual_previous_mask,
 )
 
@@ -46,6 +47,9 @@ class PairConfig:
     # occluder that moves off, or outside the frame) and now shows whole: the network learns to
     # take the revealed part back instead of shrinking to the part it was shown.
     revealed_probability: float = 0.0
+    # A copy of the object is pasted beside it and stays background (train/augment.py,
+    # paste_twin): the network learns to follow its previous mask, not the look-alike.
+    twin_probability: float = 0.0
 
 
 HIDDEN_REACH = 5  # a hidden frame counts if the object shows within this many frames of it
@@ -167,6 +171,12 @@ def cut_pair(
         previous = grow_into_neighbour(previous > 0, target > 0, labels, rng).astype(np.uint8)
     if rng.random() < config.noise_probability:
         previous = paint_ellipses(previous, rng)
+    image = store.frame(v, t)
+    # Drawn only when asked for, as the revealed masks above.
+    if config.twin_probability and rng.random() < config.twin_probability:
+        twinned, kept = paste_twin(image, target, rng)
+        if kept.any():  # a copy that hid the whole object would leave nothing to follow
+            image, target = twinned, kept
     box = mask_box(target)
     if rng.random() < config.lost_probability:
         # A lost tracker: the box lands elsewhere; the target is whatever of the object is there.
@@ -174,7 +184,7 @@ def cut_pair(
         side = box[2:] - box[:2]
         corner = rng.uniform([0, 0], np.maximum([width - side[0], height - side[1]], 1))
         box = np.concatenate([corner, corner + side])
-    return cut_around(store.frame(v, t), previous, target, box, rng, roi, config)
+    return cut_around(image, previous, target, box, rng, roi, config)
 
 
 def cut_around(
