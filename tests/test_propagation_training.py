@@ -143,6 +143,8 @@ def test_own_error_samples_carry_the_propagators_own_mask(root, tmp_path):
         train_propagation(str(root), str(out), str(root), config, "train", "train", True, 0.5)
     with pytest.raises(TrackpropError, match="--own-errors 1.5: a share of the samples, 0 to 1"):
         train_propagation(str(root), str(out), str(root), config, "train", "train", False, 1.5)
+    with pytest.raises(TrackpropError, match="--twins -0.1: a share of the samples, 0 to 1"):
+        train_propagation(str(root), str(out), str(root), config, twins=-0.1)
 
 
 @pytest.mark.parametrize("share", [0.0, 0.25, 1.0])

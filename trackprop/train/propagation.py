@@ -108,8 +108,13 @@ def train_propagation(
     in the training samples, `revealed` their share of half-hidden previous masks and `twins`
     their share with a copy of the object pasted beside it (PairConfig); the val samples keep
     PAIRS', so val IoU stays comparable between runs."""
-    if not 0.0 <= own_errors <= 1.0:
-        raise TrackpropError(f"--own-errors {own_errors}: a share of the samples, 0 to 1.")
+    for option, share in (
+        ("--own-errors", own_errors),
+        ("--revealed", revealed),
+        ("--twins", twins),
+    ):
+        if not 0.0 <= share <= 1.0:
+            raise TrackpropError(f"{option} {share}: a share of the samples, 0 to 1.")
     if memory and own_errors:
         raise TrackpropError("--own-errors trains the plain propagation network, not --memory.")
     if (box_jitter is not None or revealed or twins) and memory:
