@@ -22,6 +22,7 @@ from trackprop.train.propagation_data import (
     PairConfig,
     VideoStore,
     cut_pair,
+    cut_refound,
     reference_frames,
 )
 
@@ -70,6 +71,44 @@ def test_twin_samples_are_drawn_only_when_asked_for(root):
         plain = cut_pair(store, item, np.random.default_rng(seed), ROI, PairConfig())
         differ += not (image == plain[0]).all()
     assert differ >= 8
+
+
+def test_a_refound_object_is_cut_as_the_lost_search_cuts_it():
+    """The previous mask is where the object was last seen, centred in a ROI grown 1.5-2.5
+    times (the search after one or more lost frames); the object, moved since, shows beside it."""
+    seen = np.zeros((200, 200), bool)
+    seen[90:110, 90:110] = True
+    target = np.roll(seen, 30, axis=1).astype(np.uint8)
+    image = np.zeros((200, 200, 3), np.uint8)
+    for seed in range(10):
+        _, previous, moved = cut_refound(image, seen, target, np.random.default_rng(seed), ROI)
+        rows, cols = np.nonzero(previous)
+        # 20 px in a ROI of 20 x 1.6 x growth px at 96 px: 24-40 px, augmented by up to 10 %
+        # and 8 degrees.
+        assert 20 <= cols.max() - cols.min() + 1 <= 46
+        assert abs(cols.mean() - 47.5) < 8 and abs(rows.mean() - 47.5) < 8
+        assert abs(np.nonzero(moved)[1].mean() - cols.mean()) > 10  # beside it (or mirrored)
+
+
+def test_refind_samples_are_drawn_only_when_asked_for(root):
+    """Without --refind the stream is unchanged; with it the previous mask of an object seen
+    4-15 frames away is that frame's mask, not one a few frames away."""
+    store = VideoStore(str(root), "train")
+    gaps = (4, 15)
+    v, t, obj = next(
+        item for item in store.index if store.seen_apart(*item, gaps, np.random.default_rng(0))
+    )
+    seen = store.seen_apart(v, t, obj, gaps, np.random.default_rng(0))
+    assert 4 <= abs(seen - t) <= 15 and (store.label_map(v, seen) == obj).any()
+    plain = cut_pair(store, (v, t, obj), np.random.default_rng(3), ROI, PairConfig())
+    again = cut_pair(
+        store, (v, t, obj), np.random.default_rng(3), ROI, PairConfig(refind_probability=0)
+    )
+    assert all((a == b).all() for a, b in zip(plain, again, strict=True))
+    refind = PairConfig(refind_probability=1)
+    image, previous, target = cut_pair(store, (v, t, obj), np.random.default_rng(3), ROI, refind)
+    assert image.shape == (96, 96, 3) and previous.any() and target.shape == (96, 96)
+    assert not (previous == plain[1]).all()
 
 
 def test_the_matching_map_is_higher_on_the_object_than_around_it(root):
@@ -145,6 +184,8 @@ def test_own_error_samples_carry_the_propagators_own_mask(root, tmp_path):
         train_propagation(str(root), str(out), str(root), config, "train", "train", False, 1.5)
     with pytest.raises(TrackpropError, match="--twins -0.1: a share of the samples, 0 to 1"):
         train_propagation(str(root), str(out), str(root), config, twins=-0.1)
+    with pytest.raises(TrackpropError, match="--refind 2.0: a share of the samples, 0 to 1"):
+        train_propagation(str(root), str(out), str(root), config, refind=2.0)
 
 
 @pytest.mark.parametrize("share", [0.0, 0.25, 1.0])

@@ -112,6 +112,7 @@ def cmd_train_propagation(args: argparse.Namespace) -> None:
         args.box_jitter,
         args.revealed,
         args.twins,
+        args.refind,
     )
     report_training(args.out, result)
 
@@ -566,6 +567,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="share of training samples with a copy of the object pasted beside it, as "
         "background (a look-alike the mask must not drift onto)",
+    )
+    propagation.add_argument(
+        "--refind",
+        type=float,
+        default=0.0,
+        help="share of training samples whose object was lost 4-15 frames ago and is searched "
+        "for where it was last seen, as inference searches",
     )
     propagation.set_defaults(func=cmd_train_propagation)
     interaction = train_commands.add_parser("interaction", help="a scribble-to-mask network")

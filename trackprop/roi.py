@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from trackprop.boxes import mask_box
+from trackprop.boxes import center_size, mask_box, square_region
 from trackprop.config import RoiConfig
 
 
@@ -19,6 +19,16 @@ def expand_box(box: np.ndarray, config: RoiConfig = RoiConfig()) -> np.ndarray:
     side = max(max(x1 - x0, y1 - y0) * config.enlarge, config.min_side)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     return np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
+
+
+def search_region(
+    box: np.ndarray, growth: float, config: RoiConfig, frame_size: tuple[int, int]
+) -> np.ndarray:
+    """Where a lost object is looked for: the ROI of its last box, its side grown `growth` times
+    around the box's centre, at most 1.2 times the frame's longer side."""
+    roi = expand_box(box, config)
+    side = min((roi[2] - roi[0]) * growth, max(frame_size) * 1.2)
+    return square_region(center_size(np.asarray(box, float))[0], side)
 
 
 def object_crop(

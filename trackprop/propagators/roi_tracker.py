@@ -25,14 +25,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from trackprop.boxes import box_area, box_iou, center_size, corners, mask_box, square_region
+from trackprop.boxes import box_area, box_iou, center_size, corners, mask_box
 from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.guided_scores import guided_scores
 from trackprop.merge import object_scores, to_label_map
 from trackprop.models.encoding import encode_input, mask_channel
 from trackprop.models.runtime import Network
 from trackprop.propagators.base import References
-from trackprop.roi import crop_roi, expand_box, paste_roi
+from trackprop.roi import crop_roi, expand_box, paste_roi, search_region
 from trackprop.trackers import Tracker, make_tracker
 from trackprop.trackers.ahead import AheadTracker
 
@@ -220,11 +220,8 @@ class RoiTrackerPropagator:
             roi = expand_box(guess, self.roi)
         else:
             guess = corners(last_center, size)
-            roi = expand_box(guess, self.roi)
-            side = (roi[2] - roi[0]) * min(
-                1 + LOST_GROWTH * track.lost_frames, self.roi.lost_max_growth
-            )
-            roi = square_region(last_center, min(side, max(width, height) * 1.2))
+            growth = min(1 + LOST_GROWTH * track.lost_frames, self.roi.lost_max_growth)
+            roi = search_region(guess, growth, self.roi, (height, width))
         return roi, shift_mask(track.last_mask, track.last_box, guess)
 
     @staticmethod

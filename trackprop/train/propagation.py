@@ -101,26 +101,29 @@ def train_propagation(
     box_jitter: float | None = None,
     revealed: float = 0.0,
     twins: float = 0.0,
+    refind: float = 0.0,
 ) -> dict:
     """`own_errors` is the share of training samples cut from the shipped propagator's own run
     (0: none; the val samples keep OWN_SHARE whenever it is on, so val IoU compares between
     shares). `box_jitter` (a fraction of the box's size) overrides PAIRS' simulated tracker error
-    in the training samples, `revealed` their share of half-hidden previous masks and `twins`
-    their share with a copy of the object pasted beside it (PairConfig); the val samples keep
-    PAIRS', so val IoU stays comparable between runs."""
+    in the training samples, `revealed` their share of half-hidden previous masks, `twins`
+    their share with a copy of the object pasted beside it and `refind` their share of lost
+    objects searched for where they were last seen (PairConfig); the val samples keep PAIRS', so
+    val IoU stays comparable between runs."""
     for option, share in (
         ("--own-errors", own_errors),
         ("--revealed", revealed),
         ("--twins", twins),
+        ("--refind", refind),
     ):
         if not 0.0 <= share <= 1.0:
             raise TrackpropError(f"{option} {share}: a share of the samples, 0 to 1.")
     if memory and own_errors:
         raise TrackpropError("--own-errors trains the plain propagation network, not --memory.")
-    if (box_jitter is not None or revealed or twins) and memory:
+    if (box_jitter is not None or revealed or twins or refind) and memory:
         raise TrackpropError(
-            "--box-jitter, --revealed and --twins train the plain propagation network, "
-            "not --memory."
+            "--box-jitter, --revealed, --twins and --refind train the plain propagation "
+            "network, not --memory."
         )
     if config.workers and (memory or own_errors):
         # Their samples run networks (the feature extractor, the shipped propagator), which
@@ -148,6 +151,7 @@ def train_propagation(
             box_jitter=PAIRS.box_jitter if box_jitter is None else box_jitter,
             revealed_probability=revealed,
             twin_probability=twins,
+            refind_probability=refind,
         )
         samplers = (
             propagation_sampler(store, roi, own, pairs, own_errors),

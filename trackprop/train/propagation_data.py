@@ -21,7 +21,8 @@ from trackprop.boxes import mask_box
 from trackprop.config import RoiConfig
 from trackprop.data.davis import DavisRoot
 from trackprop.masks import MaskStore
-from trackprop.roi import crop_roi, expand_box, object_crop
+from trackprop.propagators.roi_tracker import LOST_GROWTH
+from trackprop.roi import crop_roi, expand_box, object_crop, search_region
 from trackprop.train.augment import (
     JointAugment,
     grow_into_neighbour,
@@ -50,9 +51,15 @@ class PairConfig:
     # A copy of the object is pasted beside it and stays background (train/augment.py,
     # paste_twin): the network learns to follow its previous mask, not the look-alike.
     twin_probability: float = 0.0
+    # The object was lost a few frames ago and is searched for where it was last seen, in a
+    # grown ROI, with its last seen mask as the previous mask (propagators/roi_tracker.py): the
+    # network learns to pick it up again where it shows there.
+    refind_probability: float = 0.0
 
 
 HIDDEN_REACH = 5  # a hidden frame counts if the object shows within this many frames of it
+# A re-found object was last seen this many frames before (or after) the sample's frame.
+REFIND_GAPS = (4, 15)
 
 
 def read_video(root: str, name: str) -> tuple[list[bytes], MaskStore, list[list[int]]]:
@@ -118,6 +125,15 @@ class VideoStore:
     def label_map(self, video: int, t: int) -> np.ndarray:
         return self.labels[video][t]
 
+    def seen_apart(
+        self, video: int, t: int, obj: int, gaps: tuple[int, int], rng: np.random.Generator
+    ) -> int | None:
+        """A frame `gaps[0]`..`gaps[1]` frames before or after t that shows the object, at
+        random; None if there is none."""
+        shown = np.asarray(self.showing[(video, obj)])
+        apart = shown[(np.abs(shown - t) >= gaps[0]) & (np.abs(shown - t) <= gaps[1])]
+        return int(rng.choice(apart)) if apart.size else None
+
     def last_seen(self, video: int, t: int, obj: int) -> int:
         """The frame nearest to t that shows the object."""
         shown = np.asarray(self.showing[(video, obj)])
@@ -157,6 +173,11 @@ def cut_pair(
         if rng.random() < config.noise_probability:
             previous = paint_ellipses(previous, rng)
         return cut_around(store.frame(v, t), previous, target, box, rng, roi, config)
+    # Drawn only when asked for, so that trainings without it keep their random stream.
+    if config.refind_probability and rng.random() < config.refind_probability:
+        seen = store.seen_apart(v, t, obj, REFIND_GAPS, rng)
+        if seen is not None:
+            return cut_refound(store.frame(v, t), store.label_map(v, seen) == obj, target, rng, roi)
     if rng.random() < config.real_pair_probability:
         gap = int(rng.integers(1, config.max_frame_gap + 1)) * int(rng.choice([-1, 1]))
         previous = (store.label_map(v, int(np.clip(t + gap, 0, count - 1))) == obj).astype(np.uint8)
@@ -185,6 +206,21 @@ def cut_pair(
         corner = rng.uniform([0, 0], np.maximum([width - side[0], height - side[1]], 1))
         box = np.concatenate([corner, corner + side])
     return cut_around(image, previous, target, box, rng, roi, config)
+
+
+def cut_refound(
+    image: np.ndarray,
+    seen: np.ndarray,
+    target: np.ndarray,
+    rng: np.random.Generator,
+    roi: RoiConfig,
+) -> Pair:
+    """The sample of a lost object searched for as inference searches (propagators/
+    roi_tracker.py): `seen`, its mask when last seen, is the previous mask, and the ROI is the
+    search region around it after one or more lost frames."""
+    growth = rng.uniform(1 + LOST_GROWTH, roi.lost_max_growth)
+    region = search_region(mask_box(seen), growth, roi, target.shape)
+    return cut_at(image, seen.astype(np.uint8), target, region, rng, roi)
 
 
 def cut_around(
