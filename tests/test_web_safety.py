@@ -214,7 +214,11 @@ def test_a_server_killed_during_propagation_keeps_the_project_and_frames_done(tm
     assert state["annotated"] == [0] and state["objects"][0]["name"] == "thing"
     assert len(state["masked"]) >= 40  # saved as it went, not only at the end
     assert json.loads((tmp_path / "p" / "project.json").read_text())["annotated"] == [0]
-    # The saved frames are the propagation's masks, not blanks: the object is on nearly all of
-    # them (the network may lose it on a frame or two of this clip).
-    showing = [(reopened.require().labels(t) == 1).any() for t in state["masked"]]
-    assert np.mean(showing) >= 0.9, showing
+    # The saved frames are the propagation's masks, not blanks: where the object is in view (the
+    # clip hides it behind an occluder or the frame's edge on a few frames), the mask shows it on
+    # nearly all of them (the network may lose it for a frame or two as it comes back).
+    in_view = [
+        t for t in state["masked"] if (root.read_annotation(info["name"], t) == 1).sum() >= 500
+    ]
+    showing = [(reopened.require().labels(t) == 1).any() for t in in_view]
+    assert len(in_view) >= 30 and np.mean(showing) >= 0.9, (in_view, showing)
