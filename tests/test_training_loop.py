@@ -14,7 +14,7 @@ from trackprop.data.builtin import builtin_pool
 from trackprop.data.synth import SynthConfig, synthesize
 from trackprop.errors import TrackpropError
 from trackprop.train.feed import batches
-from trackprop.train.loop import TrainConfig, one_cycle_lr
+from trackprop.train.loop import TrainConfig, fit, one_cycle_lr
 from trackprop.train.propagation import train_propagation
 from trackprop.train.propagation_data import VideoStore
 
@@ -97,3 +97,50 @@ def test_the_command_line_seed_picks_the_training_stream():
     common = ["train", "propagation", "--data", "d", "--val", "v", "--out", "o.pt"]
     assert train_config(build_parser().parse_args(common)).seed == 0
     assert train_config(build_parser().parse_args([*common, "--seed", "5"])).seed == 5
+
+
+def linear_fit(out, ema: float, stop_at: int | None = None) -> torch.nn.Module:
+    """4 steps of a linear layer with a batch norm on noise; the loss raises at step `stop_at`."""
+    torch.manual_seed(0)
+    network = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    calls = []
+
+    def loss(network, batch):
+        calls.append(1)
+        if len(calls) == stop_at:
+            raise KeyboardInterrupt  # as a kill mid-training
+        inputs, targets = batch
+        return torch.nn.functional.cross_entropy(
+            network(torch.from_numpy(inputs)), torch.from_numpy(targets)
+        )
+
+    def weight_sum(network):
+        return {"val_iou": float(network[0].weight.detach().sum())}
+
+    config = TrainConfig(
+        steps=4, batch=4, lr=0.5, eval_every=2, checkpoint_every=1, threads=1, ema=ema
+    )
+    fit(network, noise, loss, weight_sum, config, out, "test")
+    return network
+
+
+def test_the_moving_average_ships_resumes_and_is_the_last_weights_at_no_memory(tmp_path):
+    averaged = linear_fit(tmp_path / "a.pt", ema=0.7)
+    raw = torch.load(tmp_path / "a.state.pt", weights_only=False)["network"]
+    assert not torch.allclose(averaged[0].weight, raw["0.weight"])
+    assert not torch.allclose(averaged[1].running_mean, raw["1.running_mean"])
+    records = [json.loads(line) for line in (tmp_path / "a.log").read_text().splitlines()]
+    assert [r["step"] for r in records] == [2, 4]
+    assert records[-1]["ema_val_iou"] == pytest.approx(float(averaged[0].weight.detach().sum()))
+    assert records[-1]["val_iou"] == pytest.approx(float(raw["0.weight"].sum()))
+
+    with pytest.raises(KeyboardInterrupt):
+        linear_fit(tmp_path / "b.pt", ema=0.7, stop_at=3)
+    resumed = linear_fit(tmp_path / "b.pt", ema=0.7)  # from the state after step 2
+    for a, b in zip(averaged.state_dict().values(), resumed.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+    forgetful = linear_fit(tmp_path / "c.pt", ema=1e-9)
+    assert torch.allclose(forgetful[0].weight, raw["0.weight"], atol=1e-6)
+    with pytest.raises(TrackpropError, match="--ema 1.5"):
+        linear_fit(tmp_path / "d.pt", ema=1.5)

@@ -70,6 +70,7 @@ def train_config(args: argparse.Namespace):
             "init": args.init,
             "device": args.device,
             "int8_aware": args.int8_aware,
+            "ema": args.ema,
         }
         if "encoder" in args
         else {}
@@ -614,6 +615,13 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="fine-tune with int8 rounding simulated (batch norms folded): for a network "
             "that runs in int8 (train/quantization_aware.py)",
+        )
+        network.add_argument(
+            "--ema",
+            type=float,
+            default=0.0,
+            help="ship an exponential moving average of the weights with this decay per step "
+            "(e.g. 0.998) instead of the last step's",
         )
     return parser
 

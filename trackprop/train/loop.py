@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from trackprop.atomic import atomic_path
@@ -60,6 +61,9 @@ class TrainConfig:
     workers: int = 0  # processes cutting the batches (0: the training's own)
     minutes: float | None = None  # the schedule ends at this wall time if before `steps`
     int8_aware: bool = False  # fine-tune with int8 rounding simulated (quantization_aware.py)
+    # Where above 0: what ships is an exponential moving average of the weights (and batch-norm
+    # statistics) with this decay per step, not the last step's weights.
+    ema: float = 0.0
 
 
 def segmentation_loss(
@@ -142,6 +146,9 @@ def fit(
 ) -> dict:
     """Optimise `network` for config.steps steps, resuming from and checkpointing to <out>.state.pt.
 
+    With `config.ema`, an exponential moving average of the weights is kept beside them, logged
+    with an `ema_` prefix and copied into `network` at the end (so it is what ships).
+
     `sampler(rng, batch)` draws a batch (`feed.batches`: by step number, in `config.workers`
     forked workers where asked); `batch_loss(network, batch)` is its loss (bf16 autocast on a
     GPU); `evaluate(network)` returns the validation metrics logged every `eval_every` steps and
@@ -155,11 +162,14 @@ def fit(
     optimizer = torch.optim.AdamW(
         network.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
+    averaged = moving_average(network, config.ema) if config.ema else None
     step, elapsed = 0, 0.0
     if state_path.is_file():
         state = torch.load(state_path, map_location=config.device, weights_only=False)
         network.load_state_dict(state["network"])
         optimizer.load_state_dict(state["optimizer"])
+        if averaged is not None:
+            averaged.load_state_dict(state["averaged"])
         step, elapsed = state["step"], state["elapsed"]
         print(f"resumed from {state_path} at step {step}")
     network.train()
@@ -185,6 +195,8 @@ def fit(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if averaged is not None:
+            averaged.update_parameters(network)
         step += 1
         losses.append(float(loss.detach()))
         progress.update(1)
@@ -195,6 +207,7 @@ def fit(
                 "step": step,
                 "loss": float(np.mean(losses[-config.eval_every :])),
                 **evaluate(network),
+                **({} if averaged is None else prefixed("ema_", evaluate(averaged.module))),
                 "seconds": round(time.perf_counter() - started),
             }
             network.train()
@@ -209,14 +222,28 @@ def fit(
                 "optimizer": optimizer.state_dict(),
                 "step": step,
                 "elapsed": time.perf_counter() - started,
+                **({} if averaged is None else {"averaged": averaged.state_dict()}),
             }
             with atomic_path(state_path) as partial:  # a kill mid-write keeps the last state
                 torch.save(state, partial)
     feed.close()  # ends the workers
     progress.close()
+    if averaged is not None:
+        network.load_state_dict(averaged.module.state_dict())
     final = {**evaluate(network), "seconds": round(time.perf_counter() - started), "steps": step}
     network.train()
     return final
+
+
+def moving_average(network: torch.nn.Module, decay: float) -> AveragedModel:
+    """An exponential moving average of `network`'s weights and buffers (torch's EMA)."""
+    if not 0 < decay < 1:
+        raise TrackpropError(f"--ema {decay}: the decay must lie between 0 and 1, e.g. 0.998.")
+    return AveragedModel(network, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+def prefixed(prefix: str, metrics: dict) -> dict:
+    return {prefix + key: value for key, value in metrics.items()}
 
 
 def initial_network(config: TrainConfig, in_channels: int) -> torch.nn.Module:
