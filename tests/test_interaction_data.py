@@ -95,6 +95,6 @@ def test_the_loss_weighs_pixels_near_the_prompts_most():
     plain = segmentation_loss(logits, targets)
     assert torch.isclose(segmentation_loss(logits, targets, torch.ones(1, 4, 4)), plain)
     inputs[0, GUIDANCE, 0, 0] = -1.0  # a negative click right there
-    weights = near_prompts(4.0)(inputs)
+    weights = near_prompts(4.0)(inputs, targets)
     assert weights[0, 0, 0] == 5.0 and weights[0, 1, 1] == 1.0
     assert segmentation_loss(logits, targets, weights) > plain  # the ignored click costs more

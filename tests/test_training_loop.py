@@ -14,7 +14,7 @@ from trackprop.data.builtin import builtin_pool
 from trackprop.data.synth import SynthConfig, synthesize
 from trackprop.errors import TrackpropError
 from trackprop.train.feed import batches
-from trackprop.train.loop import TrainConfig, fit, one_cycle_lr
+from trackprop.train.loop import TrainConfig, fit, near_boundaries, one_cycle_lr
 from trackprop.train.propagation import train_propagation
 from trackprop.train.propagation_data import VideoStore
 
@@ -144,3 +144,14 @@ def test_the_moving_average_ships_resumes_and_is_the_last_weights_at_no_memory(t
     assert torch.allclose(forgetful[0].weight, raw["0.weight"], atol=1e-6)
     with pytest.raises(TrackpropError, match="--ema 1.5"):
         linear_fit(tmp_path / "d.pt", ema=1.5)
+
+
+def test_the_boundary_weights_cover_a_band_either_side_of_the_edge():
+    targets = torch.zeros(1, 20, 20, dtype=torch.long)
+    targets[0, 5:15, 5:15] = 1  # a 10 x 10 square
+    weights = near_boundaries(2.0, radius=2)(torch.zeros(1, 4, 20, 20), targets)[0]
+    assert weights[10, 10] == 1 and weights[0, 0] == 1  # deep inside, far outside
+    assert weights[10, 5] == 3 and weights[10, 4] == 3  # on the edge, either side of it
+    assert weights[10, 6] == 3 and weights[10, 7] == 1  # 2 px inside the edge, then 3 px
+    assert weights[10, 3] == 3 and weights[10, 2] == 1  # 2 px outside, then 3 px
+    assert (weights == 3).sum() == 14 * 14 - 6 * 6  # the band: the square grown and shrunk by 2

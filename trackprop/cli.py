@@ -114,6 +114,7 @@ def cmd_train_propagation(args: argparse.Namespace) -> None:
         args.revealed,
         args.twins,
         args.refind,
+        args.boundary_weight,
     )
     report_training(args.out, result)
 
@@ -575,6 +576,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="share of training samples whose object was lost 4-15 frames ago and is searched "
         "for where it was last seen, as inference searches",
+    )
+    propagation.add_argument(
+        "--boundary-weight",
+        type=float,
+        default=0.0,
+        help="the loss weighs pixels within 3 px of the target's edge by 1 + this",
     )
     propagation.set_defaults(func=cmd_train_propagation)
     interaction = train_commands.add_parser("interaction", help="a scribble-to-mask network")

@@ -18,7 +18,7 @@ def near_prompts(weight: float):
     0.92-0.96 at a negative click's centre on val20 first frames): a plain loss hears a click's
     few pixels no louder than any others."""
 
-    def weights(inputs: torch.Tensor) -> torch.Tensor:
+    def weights(inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return 1 + weight * inputs[:, GUIDANCE].abs()
 
     return weights

@@ -37,6 +37,7 @@ from trackprop.train.quantization_aware import quantization_aware
 
 Batch = tuple[np.ndarray, np.ndarray]
 BatchLoss = Callable[[torch.nn.Module, Any], torch.Tensor]
+PixelWeights = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (inputs, targets) -> (B,H,W)
 Evaluate = Callable[[torch.nn.Module], dict]
 
 
@@ -83,6 +84,19 @@ def segmentation_loss(
     overlap = (probability * target).sum((1, 2))
     dice = 1 - (2 * overlap + 1) / (probability.sum((1, 2)) + target.sum((1, 2)) + 1)
     return cross_entropy + dice.mean()
+
+
+def near_boundaries(weight: float, radius: int = 3) -> PixelWeights:
+    """Pixel weights 1 + weight within `radius` crop pixels of the target's boundary: the
+    cross-entropy counts most where the mask's edge is (J&F's F scores only the edge)."""
+
+    def weights(inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        target = targets[:, None].float()
+        grown = torch.nn.functional.max_pool2d(target, 2 * radius + 1, 1, radius)
+        shrunk = -torch.nn.functional.max_pool2d(-target, 2 * radius + 1, 1, radius)
+        return 1 + weight * (grown != shrunk)[:, 0].float()
+
+    return weights
 
 
 def torch_device(name: str) -> torch.device:
@@ -267,12 +281,13 @@ def train_network(
     config: TrainConfig,
     out: str | Path,
     desc: str,
-    pixel_weights: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    pixel_weights: PixelWeights | None = None,
     **meta,
 ) -> dict:
     """A segmentation network: trained by `fit`, then shipped as fp16 .pt and ONNX.
 
-    `pixel_weights(inputs)`, where given, weighs each pixel of the loss (segmentation_loss)."""
+    `pixel_weights(inputs, targets)`, where given, weighs each pixel of the loss
+    (segmentation_loss)."""
     out = Path(out)
     device = torch_device(config.device)
     network = initial_network(config, in_channels)
@@ -284,7 +299,7 @@ def train_network(
 
     def batch_loss(network: torch.nn.Module, batch: Batch) -> torch.Tensor:
         inputs, targets = to_tensors(batch, device)
-        weights = pixel_weights(inputs) if pixel_weights else None
+        weights = pixel_weights(inputs, targets) if pixel_weights else None
         return segmentation_loss(network(inputs), targets, weights)
 
     def evaluate(network: torch.nn.Module) -> dict:

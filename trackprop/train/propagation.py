@@ -18,7 +18,7 @@ from trackprop.errors import TrackpropError
 from trackprop.models.encoding import encode_input, mask_channel
 from trackprop.models.features import feature_extractor
 from trackprop.models.matching import matching_channel, object_memory, unit_features
-from trackprop.train.loop import TrainConfig, torch_device, train_network
+from trackprop.train.loop import TrainConfig, near_boundaries, torch_device, train_network
 from trackprop.train.propagation_data import (
     Pair,
     PairConfig,
@@ -102,6 +102,7 @@ def train_propagation(
     revealed: float = 0.0,
     twins: float = 0.0,
     refind: float = 0.0,
+    boundary_weight: float = 0.0,
 ) -> dict:
     """`own_errors` is the share of training samples cut from the shipped propagator's own run
     (0: none; the val samples keep OWN_SHARE whenever it is on, so val IoU compares between
@@ -109,7 +110,8 @@ def train_propagation(
     in the training samples, `revealed` their share of half-hidden previous masks, `twins`
     their share with a copy of the object pasted beside it and `refind` their share of lost
     objects searched for where they were last seen (PairConfig); the val samples keep PAIRS', so
-    val IoU stays comparable between runs."""
+    val IoU stays comparable between runs. `boundary_weight` weighs the loss's pixels near the
+    target's edge by 1 + it (`near_boundaries`)."""
     for option, share in (
         ("--own-errors", own_errors),
         ("--revealed", revealed),
@@ -118,6 +120,8 @@ def train_propagation(
     ):
         if not 0.0 <= share <= 1.0:
             raise TrackpropError(f"{option} {share}: a share of the samples, 0 to 1.")
+    if boundary_weight < 0:
+        raise TrackpropError(f"--boundary-weight {boundary_weight}: a weight of 0 or more.")
     if memory and own_errors:
         raise TrackpropError("--own-errors trains the plain propagation network, not --memory.")
     if (box_jitter is not None or revealed or twins or refind) and memory:
@@ -158,5 +162,11 @@ def train_propagation(
             propagation_sampler(val_store, roi, own),
         )
     return train_network(
-        *samplers, 5 if memory else 4, config, out, "train propagation", enlarge=ENLARGE
+        *samplers,
+        5 if memory else 4,
+        config,
+        out,
+        "train propagation",
+        pixel_weights=near_boundaries(boundary_weight) if boundary_weight else None,
+        enlarge=ENLARGE,
     )
