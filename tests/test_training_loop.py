@@ -97,6 +97,10 @@ def test_the_command_line_seed_picks_the_training_stream():
     common = ["train", "propagation", "--data", "d", "--val", "v", "--out", "o.pt"]
     assert train_config(build_parser().parse_args(common)).seed == 0
     assert train_config(build_parser().parse_args([*common, "--seed", "5"])).seed == 5
+    assert train_config(build_parser().parse_args([*common, "--ema", "0.999"])).ema == 0.999
+    for bad in (["--ema", "1"], ["--decoder-channels", "-8"]):
+        with pytest.raises(TrackpropError, match="--ema must lie in"):  # before any data is read
+            train_config(build_parser().parse_args([*common, *bad]))
 
 
 def linear_fit(out, ema: float, stop_at: int | None = None) -> torch.nn.Module:
