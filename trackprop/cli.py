@@ -78,8 +78,6 @@ def train_config(args: argparse.Namespace):
     )
     if args.workers < 0 or (args.minutes is not None and args.minutes <= 0):
         raise TrackpropError("--workers must be 0 or more and --minutes more than 0.")
-    if segmentation and not (0 <= args.ema < 1 and args.decoder_channels >= 0):
-        raise TrackpropError("--ema must lie in [0, 1) and --decoder-channels be 0 or more.")
     config = TrainConfig(
         steps=args.steps,
         batch=args.batch,

@@ -72,6 +72,14 @@ class TrainConfig:
     # it (train/prune.py). 0: the init's width, or DECODER_CHANNELS from ImageNet.
     decoder_channels: int = 0
 
+    def __post_init__(self) -> None:
+        # Checked when the command line is read, before any data: the one place for both bounds.
+        if not (0 <= self.ema < 1 and self.decoder_channels >= 0):
+            raise TrackpropError(
+                f"--ema {self.ema}, --decoder-channels {self.decoder_channels}: --ema must lie "
+                "in [0, 1) and --decoder-channels be 0 or more."
+            )
+
 
 def segmentation_loss(
     logits: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor | None = None
@@ -257,8 +265,6 @@ def fit(
 
 def moving_average(network: torch.nn.Module, decay: float) -> AveragedModel:
     """An exponential moving average of `network`'s weights and buffers (torch's EMA)."""
-    if not 0 < decay < 1:
-        raise TrackpropError(f"--ema {decay}: the decay must lie between 0 and 1, e.g. 0.998.")
     return AveragedModel(network, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
 
 

@@ -14,6 +14,11 @@ import torch
 from trackprop.models.networks import build_network, decoder_width
 
 
+def layers(module: torch.nn.Module, kind: type) -> list:
+    """`module`'s layers of one kind, in order."""
+    return [m for m in module.modules() if isinstance(m, kind)]
+
+
 def strongest(norm: torch.nn.BatchNorm2d, count: int) -> torch.Tensor:
     """Indices (ascending) of the `count` channels with the largest |gamma|."""
     return norm.weight.detach().abs().topk(count).indices.sort().values
@@ -33,14 +38,13 @@ def narrow_decoder(
 
     branch_kept = []
     for index, (branch, cut) in enumerate(zip(aspp.convs, aspp_narrow.convs, strict=True)):
-        convs = [m for m in branch.modules() if isinstance(m, torch.nn.Conv2d)]
-        norm = next(m for m in branch.modules() if isinstance(m, torch.nn.BatchNorm2d))
+        convs, cut_convs = layers(branch, torch.nn.Conv2d), layers(cut, torch.nn.Conv2d)
+        [norm], [cut_norm] = layers(branch, torch.nn.BatchNorm2d), layers(cut, torch.nn.BatchNorm2d)
         kept = strongest(norm, channels)
-        cut_convs = [m for m in cut.modules() if isinstance(m, torch.nn.Conv2d)]
         for conv, cut_conv in zip(convs[:-1], cut_convs[:-1], strict=True):
             cut_conv.load_state_dict(conv.state_dict())  # depthwise over the encoder's channels
         copy_conv(convs[-1], cut_convs[-1], kept, None)
-        copy_norm(norm, next(m for m in cut.modules() if isinstance(m, torch.nn.BatchNorm2d)), kept)
+        copy_norm(norm, cut_norm, kept)
         branch_kept.append(kept + index * wide)
     projected = strongest(aspp.project[1], channels)
     copy_conv(aspp.project[0], aspp_narrow.project[0], projected, torch.cat(branch_kept))
