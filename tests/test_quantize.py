@@ -113,3 +113,24 @@ def test_propagate_int8_on_the_cli_follows_the_object_as_fp32_does(tmp_path):
     assert iou(masks[1] == 1, masks[0] == 1) > 0.9  # int8 and fp32 masks of the whole video
     session = Session(video, int8=True)
     assert "int8" in session.propagator.network.path.name
+
+
+def fp32_conv_names(path):
+    """Conv nodes of an ONNX file whose weights are not dequantised int8."""
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    dequantised = {n.output[0] for n in graph.node if n.op_type == "DequantizeLinear"}
+    return [n.name for n in graph.node if n.op_type == "Conv" and n.input[1] not in dequantised]
+
+
+def test_the_int8_build_keeps_the_stem_its_depthwise_and_the_head_in_fp32(tmp_path):
+    fp32 = onnx_for(WEIGHTS / "propagation.pt")
+    assert fp32_conv_names(shipped("propagation", int8=True)) == [
+        "/encoder/model/conv_stem/Conv",
+        "/encoder/model/blocks.0/blocks.0.0/conv_dw/Conv",
+        "/segmentation_head/segmentation_head.0/Conv",
+    ]
+    chosen = ["/decoder/block1/block1.0/Conv"]  # what benchmarks/int8_sensitivity.py varies
+    build_int8(fp32, ranges_for(WEIGHTS / "propagation.pt"), tmp_path / "i.onnx", chosen)
+    assert fp32_conv_names(tmp_path / "i.onnx") == chosen

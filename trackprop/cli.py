@@ -326,8 +326,8 @@ DEVICE_HELP = (
     "OpenVINO where the CPU computes bf16 natively) or cuda (ONNX Runtime's CUDA provider)"
 )
 INT8_HELP = (
-    "run the propagation network in int8 on the CPU: faster (four objects 15 against 10 "
-    "frames/s), masks a little worse (J&F 0.01-0.02 lower; README, 'Speed')"
+    "run the propagation network in int8 on the CPU: faster (one object 54-60 against 37-39 "
+    "frames/s, four 14-15 against 11-12), masks a little worse (J&F 0.006 lower; README, 'int8')"
 )
 
 

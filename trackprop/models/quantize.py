@@ -4,9 +4,13 @@ ONNX Runtime's static quantisation (QDQ: per-channel symmetric int8 weights, uin
 activations) runs the DeepLab 2.5 times as fast as fp32 on this machine's CPU (README, "Speed").
 The activation ranges ship beside the checkpoint as `<name>.int8.json` (ONNX Runtime's
 calibration cache, made by `python -m trackprop.train.int8_calibration` from the propagator's own
-crops), so the int8 file is built on first use like the fp32 one, without calibration data. The
-first and the last convolution stay in fp32: the input's mask channel and the output logits lose
-the most to rounding (val20 J&F 0.732 with them in int8, 0.745 without, fp32 0.754).
+crops), so the int8 file is built on first use like the fp32 one, without calibration data.
+Three convolutions stay in fp32, chosen by measurement: the first and the last (the input's mask
+channel and the output logits lose the most to rounding: val20 J&F 0.732 with them in int8, 0.745
+without, fp32 0.754) and the depthwise one right after the stem, the only other layer whose
+rounding matters: with it in fp32 the int8 masks differ from fp32's by half as much (1 - IoU
+0.0079 against 0.0153 on val crops), and no fourth layer moves that further
+(`python -m benchmarks.int8_sensitivity`, README "int8").
 """
 
 from __future__ import annotations
@@ -25,14 +29,16 @@ def ranges_for(checkpoint: Path) -> Path:
     return checkpoint.with_suffix(".int8.json")
 
 
-def end_convolutions(model) -> list[str]:
-    """Names of the first and the last Conv node of an ONNX graph (they stay in fp32)."""
+def fp32_convolutions(model) -> list[str]:
+    """Names of the Conv nodes of an ONNX graph that stay in fp32: the stem, the depthwise
+    convolution after it, and the last."""
     convs = [node.name for node in model.graph.node if node.op_type == "Conv"]
-    return [convs[0], convs[-1]] if convs else []
+    return [*convs[:2], convs[-1]] if len(convs) > 2 else convs
 
 
-def build_int8(fp32: Path, ranges: Path, out: Path) -> None:
-    """Quantises `fp32` with the calibration cache `ranges` into `out` (no calibration run)."""
+def build_int8(fp32: Path, ranges: Path, out: Path, keep_fp32: list[str] | None = None) -> None:
+    """Quantises `fp32` with the calibration cache `ranges` into `out` (no calibration run),
+    leaving the Conv nodes named in `keep_fp32` (default: `fp32_convolutions`) in fp32."""
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
@@ -59,14 +65,18 @@ def build_int8(fp32: Path, ranges: Path, out: Path) -> None:
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CalibrationMethod[method.split(".")[-1]],
-            nodes_to_exclude=end_convolutions(model),
+            nodes_to_exclude=fp32_convolutions(model) if keep_fp32 is None else keep_fp32,
             calibration_cache_path=str(ranges),
         )
     finally:
         root.setLevel(level)
 
 
+# Part of the cache name: a change of which layers stay in fp32 must not reuse an older build.
+BUILD = b"fp32: stem, first depthwise, last"
+
+
 def int8_path(fp32: Path, ranges: Path) -> Path:
-    """The cache file of the int8 build of `fp32` with `ranges` (named by both digests)."""
-    digest = hashlib.sha1(fp32.read_bytes() + ranges.read_bytes()).hexdigest()[:16]
+    """The cache file of the int8 build of `fp32` with `ranges` (named by their digests)."""
+    digest = hashlib.sha1(fp32.read_bytes() + ranges.read_bytes() + BUILD).hexdigest()[:16]
     return cache_dir() / "onnx" / f"{fp32.stem}-int8-{digest}.onnx"

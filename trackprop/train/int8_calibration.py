@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from trackprop.data.davis import DavisRoot
-from trackprop.models.quantize import build_int8, end_convolutions, ranges_for
+from trackprop.models.quantize import build_int8, fp32_convolutions, ranges_for
 from trackprop.models.runtime import OnnxNetwork, onnx_for
 from trackprop.session import Session
 
@@ -40,9 +40,13 @@ class RecordingNetwork(OnnxNetwork):
         return super().run(inputs)
 
 
-def propagator_crops(fp32: Path, root: DavisRoot, split: str, threads: int) -> list[np.ndarray]:
+def propagator_crops(
+    fp32: Path, root: DavisRoot, split: str, threads: int, videos: int | None = None
+) -> list[np.ndarray]:
+    """The crops (1,C,S,S) fed to the network while it propagates the first `videos` (default:
+    all) sequences of `split` from their first frames' ground truth."""
     network = RecordingNetwork(fp32, threads)
-    for name in root.sequences(split):
+    for name in root.sequences(split)[:videos]:
         count = len(root.frame_paths(name))
         frames = np.stack([root.read_frame(name, t) for t in range(count)])
         session = Session(frames, network=network, threads=threads)
@@ -83,7 +87,7 @@ def calibrate(checkpoint: Path, root: DavisRoot, split: str, method: str, thread
             quant_format=QuantFormat.QDQ,
             per_channel=True,
             calibrate_method=CalibrationMethod[method],
-            nodes_to_exclude=end_convolutions(onnx.load(str(fp32))),
+            nodes_to_exclude=fp32_convolutions(onnx.load(str(fp32))),
             calibration_cache_path=str(ranges),
         )
         build_int8(fp32, ranges, Path(tmp) / "check.onnx")  # the file the run-time path builds
