@@ -23,7 +23,8 @@ import numpy as np
 
 from benchmarks.common import machine
 from trackprop.data.davis import DavisRoot
-from trackprop.models.quantize import build_int8, ranges_for
+from trackprop.eval.prompt_protocols import iou
+from trackprop.models.quantize import build_int8, conv_names, ranges_for
 from trackprop.models.runtime import OnnxNetwork, onnx_for
 from trackprop.train.int8_calibration import propagator_crops
 
@@ -41,10 +42,8 @@ def masks_and_ms(path: Path, crops: list[np.ndarray]) -> tuple[np.ndarray, float
 
 def distance(masks: np.ndarray, reference: np.ndarray) -> tuple[float, float]:
     """(mean 1 - IoU per crop, share of pixels that differ) of `masks` from `reference`."""
-    inter = (masks & reference).sum((1, 2))
-    union = (masks | reference).sum((1, 2))
-    iou = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
-    return float(1 - iou.mean()), float((masks != reference).mean())
+    overlap = np.mean([iou(mask, truth) for mask, truth in zip(masks, reference, strict=True)])
+    return float(1 - overlap), float((masks != reference).mean())
 
 
 def main() -> None:
@@ -63,7 +62,7 @@ def main() -> None:
     fp32 = onnx_for(checkpoint)
     crops = propagator_crops(fp32, DavisRoot(args.root), args.split, 1, args.videos)
     reference, fp32_ms = masks_and_ms(fp32, crops)
-    convs = [node.name for node in onnx.load(str(fp32)).graph.node if node.op_type == "Conv"]
+    convs = conv_names(onnx.load(str(fp32)))
     base = [convs[0], convs[-1], *args.keep_fp32]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -29,10 +29,15 @@ def ranges_for(checkpoint: Path) -> Path:
     return checkpoint.with_suffix(".int8.json")
 
 
+def conv_names(model) -> list[str]:
+    """Names of the Conv nodes of an ONNX graph, in order."""
+    return [node.name for node in model.graph.node if node.op_type == "Conv"]
+
+
 def fp32_convolutions(model) -> list[str]:
     """Names of the Conv nodes of an ONNX graph that stay in fp32: the stem, the depthwise
     convolution after it, and the last."""
-    convs = [node.name for node in model.graph.node if node.op_type == "Conv"]
+    convs = conv_names(model)
     return [*convs[:2], convs[-1]] if len(convs) > 2 else convs
 
 
