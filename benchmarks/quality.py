@@ -92,6 +92,12 @@ def main() -> None:
         default=RoiConfig().lost_max_growth,
         help="how far a lost object's search ROI grows (times its side)",
     )
+    parser.add_argument(
+        "--flow-weight",
+        type=float,
+        default=TrackerConfig().flow_weight,
+        help="share of the mask's optical flow in the ROI's centre (0: the tracker's alone)",
+    )
     parser.add_argument("--out", default="benchmarks/results/quality.md")
     parser.add_argument(
         "--videos-out",
@@ -117,7 +123,7 @@ def main() -> None:
         + (f" --size {args.size}" if args.size else "")
         + (" --int8" if args.int8 else "")
         + (" --bf16" if args.bf16 else "")
-        + f" --lost-max-growth {args.lost_max_growth:g}`",
+        + f" --lost-max-growth {args.lost_max_growth:g} --flow-weight {args.flow_weight:g}`",
         "",
         "| propagator | network | tracker | J | F | J&F |",
         "|---|---|---|---|---|---|",
@@ -134,7 +140,7 @@ def main() -> None:
             built = PROPAGATORS[propagator](
                 network,
                 RoiConfig(lost_max_growth=args.lost_max_growth),
-                TrackerConfig(name=tracker),
+                TrackerConfig(name=tracker, flow_weight=args.flow_weight),
                 **options,
             )
 

@@ -56,8 +56,10 @@ class OracleRoi(RoiTrackerPropagator):
         on_object = inside & (self.truth[self.frame] == track.object_id)
         return on_object.sum() >= IDENTITY_SHARE * inside.sum()
 
-    def _region(self, track: ObjectTrack, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        roi, previous = super()._region(track, frame)
+    def _region(
+        self, track: ObjectTrack, frame: np.ndarray, frame_grey: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        roi, previous = super()._region(track, frame, frame_grey)
         box = mask_box((self.truth[self.frame] == track.object_id).astype(np.uint8))
         if box is None or self.oracle in ("none", *CHECKS):
             return roi, previous

@@ -1,12 +1,15 @@
-"""Where the paper's propagator looks: at the tracker's centre, at the mask's size, while the
-object is tracked; where it was last seen, in a bounded growing ROI, while it is lost."""
+"""Where the paper's propagator looks: at the tracker's centre (mixed with the mask's optical
+flow when asked), at the mask's size, while the object is tracked; where it was last seen, in a bounded
+growing ROI, while it is lost."""
 
 from types import SimpleNamespace
 
+import cv2
 import numpy as np
 
 from trackprop.boxes import center_size
 from trackprop.config import RoiConfig, TrackerConfig
+from trackprop.mask_flow import grey
 from trackprop.propagators.roi_tracker import ObjectTrack, RoiTrackerPropagator
 from trackprop.roi import expand_box
 
@@ -30,9 +33,11 @@ class ScriptedTracker:
         return self.box, 1.0
 
 
-def propagator() -> RoiTrackerPropagator:
+def propagator(flow_weight: float = TrackerConfig().flow_weight) -> RoiTrackerPropagator:
     network = SimpleNamespace(size=64, threads=1, device="cpu")  # _region never runs it
-    return RoiTrackerPropagator(network, RoiConfig(), TrackerConfig(name="csrt"))
+    return RoiTrackerPropagator(
+        network, RoiConfig(), TrackerConfig(name="csrt", flow_weight=flow_weight)
+    )
 
 
 def track_with(mask_box, tracker) -> ObjectTrack:
@@ -50,6 +55,26 @@ def test_a_tracked_object_s_roi_is_centred_on_its_tracker_and_sized_by_its_mask(
     roi, previous = propagator()._region(track, FRAME)
     assert np.allclose(roi, expand_box(np.array([140, 120, 180, 160]), RoiConfig()))
     assert previous is track.mask
+
+
+def test_a_tracked_object_s_roi_centre_mixes_in_its_mask_s_flow_when_asked():
+    rng = np.random.default_rng(0)
+    texture = cv2.GaussianBlur(rng.integers(0, 256, (100, 100, 3)).astype(np.uint8), (0, 0), 3)
+    texture = cv2.normalize(texture, None, 0, 255, cv2.NORM_MINMAX)
+    before, after = FRAME.copy(), FRAME.copy()
+    before[100:200, 100:200] = texture
+    after[96:196, 108:208] = texture  # the object moved 8 px right and 4 up
+    tracker = ScriptedTracker([100, 100, 200, 200], [[130, 100, 230, 200]])  # 30 px right
+    track = track_with((100, 100, 200, 200), tracker)
+    track.previous_grey = grey(before)
+    roi, _ = propagator(flow_weight=0.5)._region(track, after, grey(after))
+    assert np.allclose(center_size(roi)[0], [150 + (30 + 8) / 2, 150 - 4 / 2], atol=1.0)
+
+    tracker = ScriptedTracker([100, 100, 200, 200], [[130, 100, 230, 200]])
+    track = track_with((100, 100, 200, 200), tracker)
+    track.previous_grey = grey(before)
+    roi, _ = propagator()._region(track, after, grey(after))
+    assert np.allclose(center_size(roi)[0], [180, 150])  # the default, the paper's: the tracker's
 
 
 def test_a_lost_object_is_searched_where_it_was_last_seen_in_a_bounded_roi():

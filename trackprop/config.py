@@ -39,3 +39,9 @@ class TrackerConfig:
     # ... or when its box's area is off the mask box's by more than this factor (fixed-scale
     # trackers such as MIL and KCF are re-sized only then: their re-initialisation is costly).
     max_area_ratio: float = 4.0
+    # The ROI's centre mixes the tracker's with the one the previous mask's optical flow gives
+    # (mask_flow.py), this much of the latter. 0: the tracker's alone, as in the paper. 0.5 gave
+    # semi-supervised J&F +0.006 over the 110 val videos (not told from the draw), tied the
+    # interactive protocol, split the box protocol and cost a tenth of the 1-object speed, so it
+    # is off (README, "ROI centre from the mask's optical flow").
+    flow_weight: float = 0.0

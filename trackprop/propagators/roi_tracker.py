@@ -2,8 +2,9 @@
 
 One step for all objects of a frame: track, crop, one network batch, paste, merge.
 
-Per object the tracker says where the object moved; the previous mask's box says how big it is;
-their combination, enlarged, is the ROI. All ROIs go through the network as one batch, each
+Per object the tracker says where the object moved (optionally mixed with where the optical flow
+of the previous mask's pixels says it went: TrackerConfig.flow_weight, mask_flow.py); the
+previous mask's box says how big it is; their combination, enlarged, is the ROI. All ROIs go through the network as one batch, each
 object's (object − background) score is pasted back (−inf outside its ROI) and eq. 1-3 merge
 them so no pixel belongs to two objects.
 
@@ -28,6 +29,7 @@ import numpy as np
 from trackprop.boxes import box_area, box_iou, center_size, corners, mask_box
 from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.guided_scores import guided_scores
+from trackprop.mask_flow import grey, mask_displacement
 from trackprop.merge import object_scores, to_label_map
 from trackprop.models.encoding import encode_input, mask_channel
 from trackprop.models.runtime import Network
@@ -51,6 +53,7 @@ class ObjectTrack:
     last_mask: np.ndarray | None = None  # the last non-empty mask, as a search template
     lost_frames: int = 0
     roi: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    previous_grey: np.ndarray | None = None  # the frame `mask` is in, grey, for the mask's flow
     memory: Any = (
         None  # what a memory propagator keeps of this object (annotated frames, recent ones)
     )
@@ -138,9 +141,10 @@ class RoiTrackerPropagator:
         what `remember` takes from `references` (the user-annotated frames, label maps).
         """
         tracks = []
+        frame_grey = self._grey(frame)
         for object_id in object_ids:
             mask = (labels == object_id).astype(np.uint8)
-            track = ObjectTrack(object_id, self._tracker(), mask)
+            track = ObjectTrack(object_id, self._tracker(), mask, previous_grey=frame_grey)
             box = mask_box(mask)
             if box is not None:
                 track.tracker.init(frame, box)
@@ -179,8 +183,11 @@ class RoiTrackerPropagator:
         run gives exactly its result.
         """
         tracks = []
+        frame_grey = self._grey(frame)
         for i, object_id in enumerate(state["ids"].tolist()):
-            track = ObjectTrack(object_id, self._tracker(), state["masks"][i])
+            track = ObjectTrack(
+                object_id, self._tracker(), state["masks"][i], previous_grey=frame_grey
+            )
             track.lost_frames = int(state["lost"][i])
             if not np.isnan(state["last_boxes"][i]).any():
                 track.last_box, track.last_mask = state["last_boxes"][i], state["last_masks"][i]
@@ -201,8 +208,15 @@ class RoiTrackerPropagator:
         """What this propagator keeps of the annotated frames for one object: nothing here."""
         return None
 
-    def _region(self, track: ObjectTrack, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(ROI, previous-mask input) for one object in the current frame."""
+    def _grey(self, frame: np.ndarray) -> np.ndarray | None:
+        """The frame in grey where the mask's flow moves the ROI (None where it does not)."""
+        return grey(frame) if self.tracking.flow_weight else None
+
+    def _region(
+        self, track: ObjectTrack, frame: np.ndarray, frame_grey: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ROI, previous-mask input) for one object in the current frame (`frame_grey`: the
+        same frame in grey, for the mask's flow)."""
         height, width = frame.shape[:2]
         if track.tracker.whole_frame:
             full = np.array([0.0, 0.0, width, height])
@@ -213,6 +227,7 @@ class RoiTrackerPropagator:
         if self._tracking(track):
             box, score = track.tracker.update(frame)
             center = center_size(box)[0] if score >= self.tracking.min_score else last_center
+            center = self._with_flow(center, last_center, track, frame_grey)
             return expand_box(corners(center, size), self.roi), track.mask
         found = self._find(track, frame)
         if found is not None:  # seen elsewhere in the frame: look there, at its last size
@@ -223,6 +238,25 @@ class RoiTrackerPropagator:
             growth = min(1 + LOST_GROWTH * track.lost_frames, self.roi.lost_max_growth)
             roi = search_region(guess, growth, self.roi, (height, width))
         return roi, shift_mask(track.last_mask, track.last_box, guess)
+
+    def _with_flow(
+        self,
+        tracked: np.ndarray,
+        last_center: np.ndarray,
+        track: ObjectTrack,
+        frame_grey: np.ndarray | None,
+    ) -> np.ndarray:
+        """The ROI centre: the tracker's `tracked` mixed (TrackerConfig.flow_weight) with the
+        previous mask's centre moved by its pixels' optical flow. Each fails its own way (the
+        tracker drifts with the background its box holds, the flow with an occluder passing over
+        the mask)."""
+        weight = self.tracking.flow_weight
+        if not weight or frame_grey is None or track.previous_grey is None:
+            return tracked
+        moved = mask_displacement(track.previous_grey, frame_grey, track.mask, track.last_box)
+        if moved is None:
+            return tracked
+        return (1 - weight) * np.asarray(tracked, float) + weight * (last_center + moved)
 
     @staticmethod
     def _tracking(track: ObjectTrack) -> bool:
@@ -247,7 +281,8 @@ class RoiTrackerPropagator:
         if not tracks:
             return labels
         clock = time.perf_counter()
-        regions = self._each(lambda track: self._region(track, frame), tracks)
+        frame_grey = self._grey(frame)
+        regions = self._each(lambda track: self._region(track, frame, frame_grey), tracks)
         # Only while the trackers leave a core free: with as many objects as threads they already
         # run side by side, and early updates then only contend with the network (measured:
         # 1 object 39-42 frames/s against 36, 4 objects 10.6-11.1 against 11.2-11.6).
@@ -301,6 +336,8 @@ class RoiTrackerPropagator:
             lambda pair: self._update(pair[0], frame, pair[1]),
             list(zip(tracks, masks, strict=True)),
         )
+        for track in tracks:
+            track.previous_grey = frame_grey
         self._lap("tracker", clock)  # re-initialisation is tracker work
         return reported
 
