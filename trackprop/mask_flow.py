@@ -17,7 +17,7 @@ import numpy as np
 
 from trackprop.boxes import center_size
 
-FLOW_SIDE = 160  # the longer side the flow is computed at (a few hundred microseconds)
+FLOW_SIDE = 160  # the longer side the flow is computed at (2-3 ms an object and frame, all in)
 MARGIN = 16  # pixels of context around twice the box, so that small objects still have some
 MIN_PIXELS = 4  # fewer mask pixels at the flow's scale than this: no estimate
 

@@ -4,9 +4,9 @@ One step for all objects of a frame: track, crop, one network batch, paste, merg
 
 Per object the tracker says where the object moved (optionally mixed with where the optical flow
 of the previous mask's pixels says it went: TrackerConfig.flow_weight, mask_flow.py); the
-previous mask's box says how big it is; their combination, enlarged, is the ROI. All ROIs go through the network as one batch, each
-object's (object − background) score is pasted back (−inf outside its ROI) and eq. 1-3 merge
-them so no pixel belongs to two objects.
+previous mask's box says how big it is; their combination, enlarged, is the ROI. All ROIs go
+through the network as one batch, each object's (object − background) score is pasted back
+(−inf outside its ROI) and eq. 1-3 merge them so no pixel belongs to two objects.
 
 Robustness: a tracker whose score drops, or whose box disagrees with the propagated mask, is
 re-initialised from the mask's box. An object whose mask vanishes (occluded, out of frame) is
