@@ -1,6 +1,6 @@
 """Where the paper's propagator looks: at the tracker's centre (mixed with the mask's optical
-flow when asked), at the mask's size, while the object is tracked; where it was last seen, in a bounded
-growing ROI, while it is lost."""
+flow when asked), at the mask's size, while the object is tracked; where it was last seen, in a
+bounded growing ROI, while it is lost."""
 
 from types import SimpleNamespace
 
@@ -64,17 +64,15 @@ def test_a_tracked_object_s_roi_centre_mixes_in_its_mask_s_flow_when_asked():
     before, after = FRAME.copy(), FRAME.copy()
     before[100:200, 100:200] = texture
     after[96:196, 108:208] = texture  # the object moved 8 px right and 4 up
-    tracker = ScriptedTracker([100, 100, 200, 200], [[130, 100, 230, 200]])  # 30 px right
-    track = track_with((100, 100, 200, 200), tracker)
-    track.previous_grey = grey(before)
-    roi, _ = propagator(flow_weight=0.5)._region(track, after, grey(after))
-    assert np.allclose(center_size(roi)[0], [150 + (30 + 8) / 2, 150 - 4 / 2], atol=1.0)
 
-    tracker = ScriptedTracker([100, 100, 200, 200], [[130, 100, 230, 200]])
-    track = track_with((100, 100, 200, 200), tracker)
-    track.previous_grey = grey(before)
-    roi, _ = propagator()._region(track, after, grey(after))
-    assert np.allclose(center_size(roi)[0], [180, 150])  # the default, the paper's: the tracker's
+    def centre(built: RoiTrackerPropagator) -> np.ndarray:
+        tracker = ScriptedTracker([100, 100, 200, 200], [[130, 100, 230, 200]])  # 30 px right
+        track = track_with((100, 100, 200, 200), tracker)
+        track.previous_grey = grey(before)
+        return center_size(built._region(track, after, grey(after))[0])[0]
+
+    assert np.allclose(centre(propagator(0.5)), [150 + (30 + 8) / 2, 150 - 4 / 2], atol=1.0)
+    assert np.allclose(centre(propagator()), [180, 150])  # the default, the paper's: the tracker's
 
 
 def test_a_lost_object_is_searched_where_it_was_last_seen_in_a_bounded_roi():
