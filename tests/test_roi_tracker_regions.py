@@ -4,8 +4,8 @@ bounded growing ROI, while it is lost."""
 
 from types import SimpleNamespace
 
-import cv2
 import numpy as np
+from test_mask_flow import texture
 
 from trackprop.boxes import center_size
 from trackprop.config import RoiConfig, TrackerConfig
@@ -58,12 +58,10 @@ def test_a_tracked_object_s_roi_is_centred_on_its_tracker_and_sized_by_its_mask(
 
 
 def test_a_tracked_object_s_roi_centre_mixes_in_its_mask_s_flow_when_asked():
-    rng = np.random.default_rng(0)
-    texture = cv2.GaussianBlur(rng.integers(0, 256, (100, 100, 3)).astype(np.uint8), (0, 0), 3)
-    texture = cv2.normalize(texture, None, 0, 255, cv2.NORM_MINMAX)
+    patch = texture((100, 100, 3), 0)
     before, after = FRAME.copy(), FRAME.copy()
-    before[100:200, 100:200] = texture
-    after[96:196, 108:208] = texture  # the object moved 8 px right and 4 up
+    before[100:200, 100:200] = patch
+    after[96:196, 108:208] = patch  # the object moved 8 px right and 4 up
 
     def centre(built: RoiTrackerPropagator) -> np.ndarray:
         tracker = ScriptedTracker([100, 100, 200, 200], [[130, 100, 230, 200]])  # 30 px right
