@@ -42,6 +42,19 @@ def test_a_large_object_is_read_at_a_reduced_scale_in_frame_pixels():
     assert np.allclose(moved, [12, -5], atol=1.5)
 
 
+def test_a_displacement_does_not_depend_on_the_ones_read_before():
+    # a small object's window first, then a large one's: a reused DIS instance answered the large
+    # window differently after the small one (the ROI then depended on the video's history)
+    before, mask = scene((100, 80))
+    after, _ = scene((107, 76), background_shift=6)
+    box = np.array([100, 80, 160, 140])
+    alone = mask_displacement(before, after, mask, box)
+    small = np.zeros_like(mask)
+    small[100:110, 120:130] = 1
+    mask_displacement(before, after, small, np.array([120, 100, 130, 110]))
+    assert np.array_equal(mask_displacement(before, after, mask, box), alone)
+
+
 def test_no_estimate_from_a_mask_too_small_to_read():
     before, _ = scene((100, 80))
     mask = np.zeros(before.shape, np.uint8)

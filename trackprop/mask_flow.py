@@ -10,8 +10,6 @@ the mask's optical flow").
 
 from __future__ import annotations
 
-import threading
-
 import cv2
 import numpy as np
 
@@ -20,8 +18,6 @@ from trackprop.boxes import center_size
 FLOW_SIDE = 160  # the longer side the flow is computed at (2-3 ms an object and frame, all in)
 MARGIN = 16  # pixels of context around twice the box, so that small objects still have some
 MIN_PIXELS = 4  # fewer mask pixels at the flow's scale than this: no estimate
-
-_local = threading.local()  # a DIS instance per thread: the propagator tracks objects in parallel
 
 
 def grey(frame: np.ndarray) -> np.ndarray:
@@ -48,9 +44,11 @@ def mask_displacement(
     on_object = cv2.resize(mask[y0:y1, x0:x1], size, interpolation=cv2.INTER_NEAREST) > 0
     if on_object.sum() < MIN_PIXELS:
         return None
-    if not hasattr(_local, "dis"):
-        _local.dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
-    flow = _local.dis.calc(before, after, None)
+    # A fresh instance per call (6 us): one DIS instance that has seen a smaller image answers a
+    # larger one differently (OpenCV 5.0.0), so a reused one made the ROI depend on what was
+    # tracked before, even in another video (tests/test_mask_flow.py).
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+    flow = dis.calc(before, after, None)
     moved = np.median(flow[on_object], axis=0)
     # the scale the window was shrunk by, per axis (rounding makes them differ slightly)
     return moved * np.array([(x1 - x0) / size[0], (y1 - y0) / size[1]])
