@@ -1,6 +1,6 @@
 """Where the paper's propagator looks: at the tracker's centre (mixed with the mask's optical
-flow when asked), at the mask's size, while the object is tracked; where it was last seen, in a
-bounded growing ROI, while it is lost."""
+flow when asked), at the mask's size, while the object is tracked; where it was last seen whole,
+in a bounded growing ROI, while it is lost."""
 
 from types import SimpleNamespace
 
@@ -10,7 +10,13 @@ from test_mask_flow import texture
 from trackprop.boxes import center_size
 from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.mask_flow import grey
-from trackprop.propagators.roi_tracker import ObjectTrack, RoiTrackerPropagator
+from trackprop.propagators.roi_tracker import (
+    PARTIAL_LIMIT,
+    REFOUND_MAX_AREA,
+    ObjectTrack,
+    RoiTrackerPropagator,
+    seen_whole,
+)
 from trackprop.roi import expand_box
 
 FRAME = np.zeros((480, 854, 3), np.uint8)
@@ -40,12 +46,18 @@ def propagator(flow_weight: float = TrackerConfig().flow_weight) -> RoiTrackerPr
     )
 
 
-def track_with(mask_box, tracker) -> ObjectTrack:
+def box_mask(box) -> np.ndarray:
     mask = np.zeros(FRAME.shape[:2], np.uint8)
-    x0, y0, x1, y1 = mask_box
+    x0, y0, x1, y1 = box
     mask[y0:y1, x0:x1] = 1
+    return mask
+
+
+def track_with(mask_box, tracker) -> ObjectTrack:
+    mask = box_mask(mask_box)
     track = ObjectTrack(1, tracker, mask)
     track.last_box, track.last_mask = np.array(mask_box, float), mask
+    seen_whole(track, FRAME, mask, track.last_box)
     return track
 
 
@@ -83,11 +95,48 @@ def test_a_lost_object_is_searched_where_it_was_last_seen_in_a_bounded_roi():
         track.lost_frames = lost
         roi, previous = propagator()._region(track, FRAME)
         assert np.allclose(center_size(roi)[0], [120, 120])
-        assert previous.sum() == track.last_mask.sum()  # its last mask, where it was
+        assert previous.sum() == track.last_mask.sum()  # its last (whole) mask, where it was
         sides.append(roi[2] - roi[0])
     assert tracker.updates == 0  # a lost object's tracker rests
     assert sides == sorted(sides) and sides[0] > normal_side
     assert np.isclose(sides[-1], normal_side * RoiConfig().lost_max_growth)
+
+
+def test_a_lost_object_is_searched_for_as_it_was_before_an_occluder_ate_it():
+    track = track_with((100, 100, 200, 200), ScriptedTracker([100, 100, 200, 200], []))
+    built = propagator()
+    for right in (160, 120, 104):  # an occluder covers it from the right, then it vanishes
+        built._update(track, FRAME, box_mask((100, 100, right, 200)))
+    built._update(track, FRAME, box_mask((0, 0, 0, 0)))
+    roi, previous = built._region(track, FRAME)
+    assert np.allclose(center_size(roi)[0], [150, 150])  # the whole object's centre
+    assert previous.sum() == 100 * 100  # its whole mask, not the last sliver
+    assert np.array_equal(track.last_mask, box_mask((100, 100, 104, 200)))
+
+
+def test_a_mask_that_stays_small_becomes_the_whole_object():
+    track = track_with((100, 100, 200, 200), ScriptedTracker([100, 100, 200, 200], []))
+    built = propagator()
+    for _ in range(PARTIAL_LIMIT + 1):  # it moved away and stays small
+        built._update(track, FRAME, box_mask((100, 100, 140, 140)))
+    assert track.whole_mask.sum() == 40 * 40
+
+
+def test_a_lost_object_found_many_times_its_size_or_in_other_colours_stays_lost():
+    frame = FRAME.copy()
+    frame[100:140, 100:140] = (200, 40, 40)  # the object: red
+    frame[300:340, 500:540] = (200, 40, 40)  # the object again, elsewhere
+    frame[300:340, 600:640] = (40, 40, 200)  # a blue look-alike of its size
+    track = track_with((100, 100, 140, 140), ScriptedTracker([100, 100, 140, 140], []))
+    seen_whole(track, frame, track.whole_mask, track.last_box)  # red
+    built = propagator()
+    track.lost_frames = 3
+    assert built._accept(track, box_mask((500, 300, 540, 340)), frame)
+    assert not built._accept(track, box_mask((600, 300, 640, 340)), frame)
+    side = int(40 * np.sqrt(REFOUND_MAX_AREA)) + 2  # red inside, black around: the background
+    assert not built._accept(track, box_mask((100, 100, 100 + side, 100 + side)), frame)
+    track.lost_frames = 0
+    assert built._accept(track, box_mask((600, 300, 640, 340)), frame)  # tracked: any mask
 
 
 def test_a_frame_reports_masks_fitted_to_its_edges_and_carries_the_network_s_own():

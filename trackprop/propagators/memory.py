@@ -174,7 +174,7 @@ class MemoryPropagator(RoiTrackerPropagator):
             return 0.0
         return float((self._maps[track.object_id][inside] > 0).mean())
 
-    def _accept(self, track: ObjectTrack, mask: np.ndarray) -> bool:
+    def _accept(self, track: ObjectTrack, mask: np.ndarray, frame: np.ndarray) -> bool:
         """A mask that hardly matches the annotation (the network held on to an occluder, or
         the matching suppressed a wrong region to a few pixels) is not the object: it is
         dropped, the object counts as lost and the search looks for it."""

@@ -10,9 +10,11 @@ through the network as one batch, each object's (object − background) score is
 
 Robustness: a tracker whose score drops, or whose box disagrees with the propagated mask, is
 re-initialised from the mask's box. An object whose mask vanishes (occluded, out of frame) is
-searched for where it was last seen, with its last seen mask as the previous mask, in an ROI that
+searched for where it was last seen whole, with that mask as the previous mask, in an ROI that
 grows while it stays lost (up to RoiConfig.lost_max_growth), and is picked up again when the network finds
 it there; its tracker rests meanwhile, since it would follow whatever now covers the object.
+"Whole": an occluder eats a mask away before it vanishes, and the last sliver is a poor template
+in the wrong place, so a mask that shrinks fast does not replace the whole one (WHOLE_SHARE).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import cv2
 import numpy as np
 
 from trackprop.boxes import box_area, box_iou, center_size, corners, mask_box
+from trackprop.colour_signature import BINS, colour_distance, colour_signature
 from trackprop.config import RoiConfig, TrackerConfig
 from trackprop.guided_scores import guided_scores
 from trackprop.mask_flow import grey, mask_displacement
@@ -40,6 +43,15 @@ from trackprop.trackers.ahead import AheadTracker
 
 # The search ROI grows by this fraction of its side per lost frame (up to RoiConfig's limit).
 LOST_GROWTH = 0.5
+# A mask under this share of the object's last whole mask is the object partly hidden; it stays
+# the template a lost object is searched with. After PARTIAL_LIMIT frames in a row the object has
+# shrunk for good (it moved away) and its mask counts as whole again.
+WHOLE_SHARE = 0.7
+PARTIAL_LIMIT = 8
+# A lost object re-found at more than this times its whole area is the background, and one whose
+# colours are further than this from its whole mask's a look-alike (colour_signature.py): still lost.
+REFOUND_MAX_AREA = 2.5
+REFOUND_MAX_COLOUR_DISTANCE = 0.5
 
 
 @dataclass
@@ -50,13 +62,36 @@ class ObjectTrack:
     tracker: Tracker
     mask: np.ndarray  # (H,W) uint8 0/1, the object's mask in the previous frame
     last_box: np.ndarray | None = None  # box of the last non-empty mask
-    last_mask: np.ndarray | None = None  # the last non-empty mask, as a search template
+    last_mask: np.ndarray | None = None  # the last non-empty mask
+    whole_mask: np.ndarray | None = None  # the last mask not eaten by an occluder: the template
+    whole_area: int = 0
+    # the frame's pixels and the mask in `whole_mask`'s box, read into `whole_colours` (its
+    # colour_signature) only when a lost object's mask is checked: most objects never get lost
+    whole_look: tuple[np.ndarray, np.ndarray] | None = None
+    whole_colours: np.ndarray | None = None
+    partial_frames: int = 0  # frames in a row whose mask was a part of `whole_mask`
     lost_frames: int = 0
     roi: np.ndarray = field(default_factory=lambda: np.zeros(4))
     previous_grey: np.ndarray | None = None  # the frame `mask` is in, grey, for the mask's flow
     memory: Any = (
         None  # what a memory propagator keeps of this object (annotated frames, recent ones)
     )
+
+
+def seen_whole(track: ObjectTrack, frame: np.ndarray, mask: np.ndarray, box: np.ndarray) -> None:
+    """`mask` (its box `box`, in `frame`) shows the whole object: the lost search's template."""
+    x0, y0, x1, y1 = box.astype(int)
+    look = frame[y0:y1, x0:x1].copy(), mask[y0:y1, x0:x1].copy()
+    track.whole_mask, track.whole_area, track.partial_frames = mask, int(look[1].sum()), 0
+    track.whole_look, track.whole_colours = look, None
+
+
+def whole_colours(track: ObjectTrack) -> np.ndarray:
+    """colour_signature of the track's whole mask (zeros where it has none)."""
+    if track.whole_colours is None:
+        found = None if track.whole_look is None else colour_signature(*track.whole_look)
+        track.whole_colours = np.zeros(BINS**3, np.float32) if found is None else found
+    return track.whole_colours
 
 
 def shift_mask(mask: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -149,6 +184,7 @@ class RoiTrackerPropagator:
             if box is not None:
                 track.tracker.init(frame, box)
                 track.last_box, track.last_mask = box, mask
+                seen_whole(track, frame, mask, box)
             else:
                 track.lost_frames = 1
             track.memory = self.remember(references, object_id)
@@ -169,6 +205,11 @@ class RoiTrackerPropagator:
             "last_masks": np.stack(
                 [t.mask * 0 if t.last_mask is None else t.last_mask for t in tracks]
             ).astype(np.uint8),
+            "whole_masks": np.stack(
+                [t.mask * 0 if t.whole_mask is None else t.whole_mask for t in tracks]
+            ).astype(np.uint8),
+            "whole_colours": np.stack([whole_colours(t) for t in tracks]),
+            "partial": np.array([t.partial_frames for t in tracks], np.int64),
             "last_boxes": np.stack([box(t.last_box) for t in tracks]),
             "tracker_boxes": np.stack([box(t.tracker.box) for t in tracks]),
             "lost": np.array([t.lost_frames for t in tracks], np.int64),
@@ -191,6 +232,10 @@ class RoiTrackerPropagator:
             track.lost_frames = int(state["lost"][i])
             if not np.isnan(state["last_boxes"][i]).any():
                 track.last_box, track.last_mask = state["last_boxes"][i], state["last_masks"][i]
+                track.whole_mask = state["whole_masks"][i]
+                track.whole_area = int(track.whole_mask.sum())
+                track.whole_colours = state["whole_colours"][i]
+                track.partial_frames = int(state["partial"][i])
                 track.tracker.init(frame, state["tracker_boxes"][i])
             track.memory = self.remember(references, object_id)
             tracks.append(track)
@@ -229,15 +274,16 @@ class RoiTrackerPropagator:
             center = center_size(box)[0] if score >= self.tracking.min_score else last_center
             center = self._with_flow(center, last_center, track, frame_grey)
             return expand_box(corners(center, size), self.roi), track.mask
+        whole = mask_box(track.whole_mask)
         found = self._find(track, frame)
-        if found is not None:  # seen elsewhere in the frame: look there, at its last size
-            guess = corners(found, size)
+        if found is not None:  # seen elsewhere in the frame: look there, at its whole size
+            guess = corners(found, center_size(whole)[1])
             roi = expand_box(guess, self.roi)
-        else:
-            guess = corners(last_center, size)
+        else:  # where it was last seen whole, at that size
+            guess = whole
             growth = min(1 + LOST_GROWTH * track.lost_frames, self.roi.lost_max_growth)
             roi = search_region(guess, growth, self.roi, (height, width))
-        return roi, shift_mask(track.last_mask, track.last_box, guess)
+        return roi, shift_mask(track.whole_mask, whole, guess)
 
     def _with_flow(
         self,
@@ -325,7 +371,7 @@ class RoiTrackerPropagator:
         clock = self._lap("merge", clock)
         masks = [(labels == track.object_id).astype(np.uint8) for track in tracks]
         for track, mask in zip(tracks, masks, strict=True):
-            if mask.any() and not self._accept(track, mask):
+            if mask.any() and not self._accept(track, mask, frame):
                 labels[mask.astype(bool)] = 0  # not the object: it counts as lost
                 reported[reported == track.object_id] = 0
                 mask[:] = 0
@@ -362,9 +408,16 @@ class RoiTrackerPropagator:
         """(N,S,S) scores of the ROI crops (N,S,S,3) before the merge; a memory corrects them."""
         return scores
 
-    def _accept(self, track: ObjectTrack, mask: np.ndarray) -> bool:
-        """Is the merged `mask` the object? The paper's propagator cannot tell: always."""
-        return True
+    def _accept(self, track: ObjectTrack, mask: np.ndarray, frame: np.ndarray) -> bool:
+        """Is the merged `mask` (in `frame`) the object? The paper's propagator tells only a
+        lost object "found" many times its size (the network filled its search ROI with
+        background) or in other colours (a look-alike)."""
+        if not track.lost_frames or track.whole_mask is None:
+            return True
+        if mask.sum() > REFOUND_MAX_AREA * track.whole_area:
+            return False
+        found = colour_signature(frame, mask)
+        return colour_distance(whole_colours(track), found) <= REFOUND_MAX_COLOUR_DISTANCE
 
     def _lap(self, phase: str, since: float) -> float:
         now = time.perf_counter()
@@ -377,6 +430,16 @@ class RoiTrackerPropagator:
         if box is None:
             track.lost_frames += 1
             return
+        x0, y0, x1, y1 = box.astype(int)
+        # a mask found again after a loss counts like any other: a sliver coming out stays a part
+        if (
+            track.whole_mask is None
+            or mask[y0:y1, x0:x1].sum() >= WHOLE_SHARE * track.whole_area
+            or track.partial_frames >= PARTIAL_LIMIT
+        ):
+            seen_whole(track, frame, mask, box)
+        else:
+            track.partial_frames += 1
         track.lost_frames = 0
         track.last_box, track.last_mask = box, mask
         if track.tracker.whole_frame:
