@@ -160,3 +160,23 @@ def test_a_frame_reports_masks_fitted_to_its_edges_and_carries_the_network_s_own
     reported = built.step(frame, [track])
     assert int(np.argmax(track.mask[60])) <= 78  # carried: the network's own boundary
     assert 79 <= int(np.argmax(reported[60] == 1)) <= 80  # reported: at the frame's edge
+
+
+def test_a_keyframe_keeps_the_whole_mask_and_an_older_one_resumes_without_it():
+    frame = FRAME.copy()
+    frame[100:200, 100:200] = (200, 40, 40)
+    built = propagator()
+    track = track_with((100, 100, 200, 200), ScriptedTracker([100, 100, 200, 200], []))
+    seen_whole(track, frame, track.whole_mask, track.last_box)
+    built._update(track, frame, box_mask((100, 100, 120, 200)))  # partly hidden
+    state = built.snapshot([track])
+    [again] = built.resume(frame, state, [])
+    assert np.array_equal(again.whole_mask, box_mask((100, 100, 200, 200)))
+    assert again.partial_frames == 1
+    assert np.allclose(again.whole_colours, track.whole_colours)
+    for key in ("whole_masks", "whole_colours", "partial"):  # written before stop 53
+        del state[key]
+    [old] = built.resume(frame, state, [])
+    assert np.array_equal(old.whole_mask, box_mask((100, 100, 120, 200)))
+    old.lost_frames = 2
+    assert built._accept(old, box_mask((600, 300, 640, 340)), frame)  # no colours to check by

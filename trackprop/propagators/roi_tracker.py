@@ -86,11 +86,10 @@ def seen_whole(track: ObjectTrack, frame: np.ndarray, mask: np.ndarray, box: np.
     track.whole_look, track.whole_colours = look, None
 
 
-def whole_colours(track: ObjectTrack) -> np.ndarray:
-    """colour_signature of the track's whole mask (zeros where it has none)."""
-    if track.whole_colours is None:
-        found = None if track.whole_look is None else colour_signature(*track.whole_look)
-        track.whole_colours = np.zeros(BINS**3, np.float32) if found is None else found
+def whole_colours(track: ObjectTrack) -> np.ndarray | None:
+    """colour_signature of the track's whole mask; None where it is not known."""
+    if track.whole_colours is None and track.whole_look is not None:
+        track.whole_colours = colour_signature(*track.whole_look)
     return track.whole_colours
 
 
@@ -208,7 +207,12 @@ class RoiTrackerPropagator:
             "whole_masks": np.stack(
                 [t.mask * 0 if t.whole_mask is None else t.whole_mask for t in tracks]
             ).astype(np.uint8),
-            "whole_colours": np.stack([whole_colours(t) for t in tracks]),
+            "whole_colours": np.stack(  # zeros: not known
+                [
+                    np.zeros(BINS**3, np.float32) if whole_colours(t) is None else t.whole_colours
+                    for t in tracks
+                ]
+            ),
             "partial": np.array([t.partial_frames for t in tracks], np.int64),
             "last_boxes": np.stack([box(t.last_box) for t in tracks]),
             "tracker_boxes": np.stack([box(t.tracker.box) for t in tracks]),
@@ -232,10 +236,13 @@ class RoiTrackerPropagator:
             track.lost_frames = int(state["lost"][i])
             if not np.isnan(state["last_boxes"][i]).any():
                 track.last_box, track.last_mask = state["last_boxes"][i], state["last_masks"][i]
-                track.whole_mask = state["whole_masks"][i]
+                # a keyframe written before the whole masks were kept (stop 53) resumes with
+                # the last mask as the whole one and no colours to check a re-found mask by
+                track.whole_mask = state.get("whole_masks", state["last_masks"])[i]
                 track.whole_area = int(track.whole_mask.sum())
-                track.whole_colours = state["whole_colours"][i]
-                track.partial_frames = int(state["partial"][i])
+                colours = state.get("whole_colours", np.zeros((i + 1, BINS**3)))[i]
+                track.whole_colours = colours if colours.any() else None
+                track.partial_frames = int(state.get("partial", np.zeros(i + 1, int))[i])
                 track.tracker.init(frame, state["tracker_boxes"][i])
             track.memory = self.remember(references, object_id)
             tracks.append(track)
@@ -416,8 +423,11 @@ class RoiTrackerPropagator:
             return True
         if mask.sum() > REFOUND_MAX_AREA * track.whole_area:
             return False
+        colours = whole_colours(track)
+        if colours is None:
+            return True
         found = colour_signature(frame, mask)
-        return colour_distance(whole_colours(track), found) <= REFOUND_MAX_COLOUR_DISTANCE
+        return colour_distance(colours, found) <= REFOUND_MAX_COLOUR_DISTANCE
 
     def _lap(self, phase: str, since: float) -> float:
         now = time.perf_counter()
