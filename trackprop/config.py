@@ -41,7 +41,7 @@ class TrackerConfig:
     max_area_ratio: float = 4.0
     # The ROI's centre mixes the tracker's with the one the previous mask's optical flow gives
     # (mask_flow.py), this much of the latter. 0: the tracker's alone, as in the paper. 0.5 gave
-    # semi-supervised J&F +0.006 over the 110 val videos (not told from the draw), tied the
-    # interactive protocol, split the box protocol and cost a tenth of the 1-object speed, so it
-    # is off (README, "ROI centre from the mask's optical flow").
+    # semi-supervised J&F +0.0111 over the 110 val videos (stop 53, with the optical flow's
+    # history bug fixed), but the box protocol lost val30b and the flow costs a tenth of the
+    # 1-object speed, so it is off until the other protocols are measured (README, "Lost objects").
     flow_weight: float = 0.0
