@@ -30,6 +30,7 @@ from trackprop.propagators.roi_tracker import (
     REFOUND_MAX_AREA,
     REFOUND_MAX_COLOUR_DISTANCE,
     RoiTrackerPropagator,
+    whole_colours,
 )
 from trackprop.session import Session
 
@@ -63,9 +64,10 @@ class RecordingMemory(Recording, LearnedMemoryPropagator):
 
 class RecordingRoiTracker(Recording, RoiTrackerPropagator):
     def score(self, track, mask, frame) -> float:
-        if not track.lost_frames or track.whole_colours is None:
+        colours = whole_colours(track)  # read when first needed, as `_accept` reads it
+        if not track.lost_frames or colours is None:
             return 0.0
-        return colour_distance(track.whole_colours, colour_signature(frame, mask))
+        return colour_distance(colours, colour_signature(frame, mask))
 
 
 RECORDING = {"learned-memory": RecordingMemory, "roi-tracker": RecordingRoiTracker}
